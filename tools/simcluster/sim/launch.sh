@@ -1,0 +1,54 @@
+#!/bin/sh
+# Boots one simulated node.  Runs as PID 1 of fresh mount/UTS/IPC/PID namespaces inside
+# the node's network namespace (simcluster starts it with nsenter + unshare), assembles
+# the node's root file system and becomes the node's init.  Every mount made here lives
+# in the node's mount namespace only, so it disappears with the node.
+#
+# Environment: NODE, STAGE (scratch dir with disk/ and root/), LOWER (overlay lowerdirs),
+# DISK_SIZE, HW (hardware-state dir), PCI (fake PCI tree), FABRIC ("phy_id:netns-file ...").
+set -eu
+
+mount --make-rprivate /
+mount -t tmpfs -o "size=$DISK_SIZE,mode=755" "simdisk-$NODE" "$STAGE/disk"
+mkdir -p "$STAGE/disk/upper" "$STAGE/disk/work"
+mount -t overlay "simroot-$NODE" \
+    -o "lowerdir=$LOWER,upperdir=$STAGE/disk/upper,workdir=$STAGE/disk/work" "$STAGE/root"
+R=$STAGE/root
+
+mount -t proc proc "$R/proc"
+mount -t sysfs sysfs "$R/sys"
+mount --bind "$PCI" "$R/sys/bus/pci/devices"
+
+mount -t tmpfs -o mode=755,size=1m,nosuid dev "$R/dev"
+for spec in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do
+    name=${spec%%:*}; nums=${spec#*:}
+    mknod -m 666 "$R/dev/$name" c "${nums%%:*}" "${nums#*:}"
+done
+mkdir -p "$R/dev/pts" "$R/dev/shm"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$R/dev/pts"
+ln -s pts/ptmx "$R/dev/ptmx"
+ln -s /proc/self/fd "$R/dev/fd"
+ln -s /proc/self/fd/0 "$R/dev/stdin"
+ln -s /proc/self/fd/1 "$R/dev/stdout"
+ln -s /proc/self/fd/2 "$R/dev/stderr"
+mount -t tmpfs -o mode=1777,nosuid,nodev shm "$R/dev/shm"
+
+# The cards: hardware state shared with the host, one network namespace per RoCE port.
+mount --bind "$HW" "$R/opt/simcluster/hw"
+mount --bind "$HW/boot_id" "$R/proc/sys/kernel/random/boot_id"
+mkdir -p "$R/opt/simcluster/fabric"
+for pair in $FABRIC; do
+    touch "$R/opt/simcluster/fabric/${pair%%:*}"
+    mount --bind "${pair#*:}" "$R/opt/simcluster/fabric/${pair%%:*}"
+done
+# The node's disk, reachable for the disk-full fault (a tmpfs remount).
+mount --bind "$STAGE/disk" "$R/.simdisk"
+
+hostname "$NODE"
+cd "$R"
+mkdir -p .oldroot
+pivot_root . .oldroot
+cd /
+umount -l /.oldroot
+rmdir /.oldroot
+exec /usr/sbin/simcluster-init

@@ -1,0 +1,81 @@
+"""The two small overlay layers above the cached rootfs.
+
+sim layer (one per cluster): the node's init, the shutdown/reboot stand-in, the node-side
+control library and sshd settings.  Stand-ins the *driver* installs (npu-smi, hccn_tool)
+are not here: they appear only once a driver .run has run on the node.
+node layer (one per node): hostname, hosts, host key, authorized key, /etc/hccn.conf.
+"""
+
+import os
+import shutil
+import subprocess
+
+from . import config
+
+SSHD_CONF = """\
+# simcluster: key-only root login for Ansible, many concurrent sessions, fast logins.
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UseDNS no
+HostKey /etc/ssh/ssh_host_ed25519_key
+MaxStartups 200:30:400
+MaxSessions 64
+"""
+
+README = """\
+This node is simulated by simcluster (tools/simcluster in the ascend_verl.cluster
+repository).  npu-smi, hccn_tool and the Ascend .run packages on it are stand-ins that
+reproduce the real tools' output; nothing here is Huawei software.
+"""
+
+
+def _write(root, rel, text, mode=0o644):
+    target = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "w") as f:
+        f.write(text)
+    os.chmod(target, mode)
+
+
+def _copy(root, rel, source, mode=0o755):
+    target = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    shutil.copyfile(source, target)
+    os.chmod(target, mode)
+
+
+def write_sim_layer(root):
+    s = config.STANDINS_DIR
+    _copy(root, "usr/sbin/simcluster-init", os.path.join(s, "init.sh"))
+    for name in ("shutdown", "reboot", "poweroff", "halt"):
+        _copy(root, "usr/sbin/" + name, os.path.join(s, "shutdown.sh"))
+    for lib in ("hwstate.py", "simctl.py"):
+        _copy(root, "opt/simcluster/lib/" + lib, os.path.join(s, lib), 0o644)
+    _write(root, "opt/simcluster/README", README)
+    _write(root, "etc/ssh/sshd_config.d/simcluster.conf", SSHD_CONF)
+    for mountpoint in ("opt/simcluster/hw", "opt/simcluster/fabric", ".simdisk"):
+        os.makedirs(os.path.join(root, mountpoint), exist_ok=True)
+
+
+def write_node_layer(root, node, hosts_text, client_pubkey, hccn_conf):
+    _write(root, "etc/hostname", node + "\n")
+    _write(root, "etc/hosts", hosts_text)
+    _write(root, "etc/machine-id", os.urandom(16).hex() + "\n", 0o444)
+    _write(root, "etc/hccn.conf", hccn_conf)
+    _write(root, "root/.ssh/authorized_keys", client_pubkey, 0o600)
+    os.chmod(os.path.join(root, "root"), 0o700)
+    os.chmod(os.path.join(root, "root/.ssh"), 0o700)
+    key = os.path.join(root, "etc/ssh/ssh_host_ed25519_key")
+    os.makedirs(os.path.dirname(key), exist_ok=True)
+    subprocess.check_call(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
+                           "root@" + node, "-f", key])
+    with open(key + ".pub") as f:
+        return f.read().split()[:2]          # ["ssh-ed25519", "AAAA..."]
+
+
+def hosts_file(plan, domain="sim"):
+    lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"]
+    for n in plan["nodes"]:
+        lines.append("%s\t%s.%s %s" % (n["mgmt_ip"], n["name"], domain, n["name"]))
+    return "\n".join(lines) + "\n"
