@@ -3,7 +3,7 @@
 # its own message: a stage that silently tests nothing must not pass.
 set -uo pipefail
 stage=$1; shift
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 .venv/bin/pytest -q -p no:cacheprovider "$@"
 rc=$?
 if [ "$rc" -eq 5 ]; then

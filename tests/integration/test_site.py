@@ -17,13 +17,13 @@ def test_site_reaches_every_node_and_reports_it(a2_cluster):
 
 
 def test_site_changes_nothing_in_check_mode(a2_cluster):
-    rc, stats, _ = playbook(a2_cluster.inventory, "site.yml", "--check", "--diff")
+    rc, stats, dummy = playbook(a2_cluster.inventory, "site.yml", "--check", "--diff")
     assert rc == 0
     assert all(s["changed"] == 0 for s in stats.values())
 
 
 def test_collection_playbook_name_runs_too(a2_cluster):
-    rc, stats, _ = playbook(a2_cluster.inventory, "ascend_verl.cluster.site")
+    rc, stats, dummy = playbook(a2_cluster.inventory, "ascend_verl.cluster.site")
     assert rc == 0 and stats["node1"]["ok"] > 0
 
 

@@ -74,7 +74,7 @@ def kv(key, value, indent="        "):
 
 def major(version):
     try:
-        return int(str(version).split(".")[0])
+        return int(str(version).split(".", maxsplit=1)[0])
     except ValueError:
         return 0
 

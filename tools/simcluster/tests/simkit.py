@@ -2,6 +2,7 @@
 
 import json
 import os
+import platform
 import re
 import subprocess
 import tempfile
@@ -16,8 +17,8 @@ def sim(*args, check=True):
     proc = subprocess.run([SIM] + [str(a) for a in args], stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, universal_newlines=True, check=False)
     if check and proc.returncode != 0:
-        raise AssertionError("simcluster %s failed (%d): %s" % (" ".join(map(str, args)),
-                                                               proc.returncode, proc.stderr))
+        cmd = " ".join(map(str, args))
+        raise AssertionError("simcluster %s failed (%d): %s" % (cmd, proc.returncode, proc.stderr))
     return proc
 
 
@@ -106,8 +107,9 @@ def results_env():
 
 def run_file(directory, kind):
     """The .run of `kind` (driver, firmware, ...) for this cluster's chip in `directory`."""
-    pattern = {"driver": r"Ascend-hdk-910b-npu-driver_.*\.run$",
-               "driver-a3": r"Ascend-hdk-910_93-npu-driver_.*\.run$",
+    arch = platform.machine()      # the nodes run on this machine's architecture
+    pattern = {"driver": r"Ascend-hdk-910b-npu-driver_.*_linux-%s\.run$" % arch,
+               "driver-a3": r"Ascend-hdk-910_93-npu-driver_.*_linux-%s\.run$" % arch,
                "firmware": r"Ascend-hdk-910b-npu-firmware_.*\.run$"}[kind]
     for name in sorted(os.listdir(directory)):
         if re.match(pattern, name):

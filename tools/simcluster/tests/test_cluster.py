@@ -13,6 +13,7 @@ sys.path.insert(0, simkit.TOOL)
 from sim import artifacts  # noqa: E402
 
 NAME = "simtest"
+HCCN = "/usr/local/Ascend/driver/tools/hccn_tool"   # the driver does not put it on PATH
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def test_hccn_tool_reports_in_the_reference_format(cluster):
     node = "node1"
     ip = cluster.device_ip(node, 0)
     out = cluster.ssh(node, "for c in ip link net_health netdetect gateway tls; do "
-                            "hccn_tool -i 0 -$c -g; done").stdout.splitlines()
+                            + HCCN + " -i 0 -$c -g; done").stdout.splitlines()
     netmask = cluster.registry["plan"]["fabric_netmask"]
     gateway = cluster.registry["plan"]["fabric_gateway"]
     assert out == [
@@ -89,17 +90,17 @@ def test_hccn_tool_reports_in_the_reference_format(cluster):
 
 
 def test_hccn_tool_sets_and_persists(cluster):
-    assert cluster.ssh("node2", "hccn_tool -i 5 -tls -s enable 1").stdout.strip() == \
+    assert cluster.ssh("node2", HCCN + " -i 5 -tls -s enable 1").stdout.strip() == \
         "Cmd executed successfully!"
     try:
-        assert "tls switch[1]" in cluster.ssh("node2", "hccn_tool -i 5 -tls -g").stdout
-        assert "tls switch[0]" in cluster.ssh("node2", "hccn_tool -i 4 -tls -g").stdout
+        assert "tls switch[1]" in cluster.ssh("node2", HCCN + " -i 5 -tls -g").stdout
+        assert "tls switch[0]" in cluster.ssh("node2", HCCN + " -i 4 -tls -g").stdout
     finally:
-        cluster.ssh("node2", "hccn_tool -i 5 -tls -s enable 0")
+        cluster.ssh("node2", HCCN + " -i 5 -tls -s enable 0")
 
 
 def test_cross_node_ping_over_the_fabric(cluster):
-    out = cluster.ssh("node1", "hccn_tool -i 0 -ping -g address %s" % cluster.device_ip("node2", 0)).stdout
+    out = cluster.ssh("node1", HCCN + " -i 0 -ping -g address %s" % cluster.device_ip("node2", 0)).stdout
     lines = out.splitlines()
     assert lines[0] == "device 0 PING %s" % cluster.device_ip("node2", 0)
     assert all(re.match(r"^recv seq=\d,time=\d+\.\d{6}ms$", l) for l in lines[1:4])
@@ -109,19 +110,19 @@ def test_cross_node_ping_over_the_fabric(cluster):
 def test_link_down_fails_exactly_that_port(cluster):
     cluster.fault("node2", "link-down", 3)
     try:
-        lost = cluster.ssh("node1", "hccn_tool -i 3 -ping -g address %s"
+        lost = cluster.ssh("node1", HCCN + " -i 3 -ping -g address %s"
                            % cluster.device_ip("node2", 3), check=False)
-        kept = cluster.ssh("node1", "hccn_tool -i 2 -ping -g address %s"
+        kept = cluster.ssh("node1", HCCN + " -i 2 -ping -g address %s"
                            % cluster.device_ip("node2", 2))
         assert lost.returncode != 0
         assert lost.stdout.splitlines()[-1] == "3 packets transmitted, 0 received, 100.00% packet loss"
         assert kept.stdout.splitlines()[-1].endswith(" 0.00% packet loss")
-        states = cluster.ssh("node2", "hccn_tool -i 3 -link -g; hccn_tool -i 2 -link -g; "
-                                      "hccn_tool -i 3 -net_health -g").stdout.splitlines()
+        query = "{0} -i 3 -link -g; {0} -i 2 -link -g; {0} -i 3 -net_health -g".format(HCCN)
+        states = cluster.ssh("node2", query).stdout.splitlines()
         assert states == ["link status: DOWN", "link status: UP", "net health status: Fault"]
     finally:
         cluster.fault("node2", "link-up", 3)
-    assert cluster.ssh("node1", "hccn_tool -i 3 -ping -g address %s"
+    assert cluster.ssh("node1", HCCN + " -i 3 -ping -g address %s"
                        % cluster.device_ip("node2", 3)).returncode == 0
 
 
