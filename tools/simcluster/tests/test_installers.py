@@ -1,6 +1,7 @@
 """.run installer stand-ins, executed for real (bash + payload) in a temporary sysroot,
 against ascend_tools_formats.md sections 3-4."""
 
+import fcntl
 import hashlib
 import json
 import os
@@ -292,3 +293,18 @@ def test_meta_names_the_package(packages, a2):
     assert rc == 0
     meta = json.loads((a2.root / "tmp/x/meta.json").read_text())
     assert meta["package"] == "driver" and meta["chip"] == "910b" and meta["arch"] == "aarch64"
+
+
+def test_a_second_run_at_the_same_time_is_refused(packages, a2):
+    lock = a2.root / "run/ascend_driver_install.lock"
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)          # an installation in progress
+        rc, out = a2.run(packages / DRIVER, *FRESH)
+    assert rc == 1 and "[ERROR]ERR_NO:0x0094" in out
+    assert a2.run(packages / DRIVER, *FRESH)[0] == 0
+
+
+def test_version_and_help(packages, a2):
+    assert a2.run(packages / DRIVER, "--version")[1].endswith("[INFO]driver version :25.3.rc1\n")
+    rc, out = a2.run(packages / CANN83[0], "--help")
+    assert rc == 0 and "--install-path=<path>" in out and "simcluster stand-in" in out
