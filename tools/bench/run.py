@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """`make bench`: measured figures, each as a ratio against a baseline run in this process.
 
 Sections (all on simulated clusters booted here):
