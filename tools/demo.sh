@@ -14,10 +14,15 @@ if [ "${KEEP:-0}" != 1 ]; then
   trap '"$sim" down "$name"' EXIT
 fi
 
+# The Huawei packages, as installer stand-ins with the real names and a SHA256SUMS:
+# on real hardware this directory holds the files you downloaded.
+packages=build/artifacts/seed
+"$sim" artifacts --stack seed --out "$packages" --arch "$(uname -m)"
+
 t0=$(date +%s.%N)
 "$sim" up "$name" --profile a2 --nodes 2
 t1=$(date +%s.%N)
-.venv/bin/ansible-playbook site.yml -i "$inventory"
+.venv/bin/ansible-playbook site.yml -i "$inventory" -e artifact_source_path="$PWD/$packages" -e hdk_health_delay=1
 t2=$(date +%s.%N)
 
 echo

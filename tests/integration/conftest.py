@@ -31,13 +31,34 @@ def playbook(inventory, *args, extra_env=None):
 def task_results(out, task_name):
     """{host: result} of the first task with that name."""
     for task in out["tasks"]:
-        if task["name"] == task_name:
+        if task["name"] == task_name or task["name"].endswith(" : " + task_name):
             return task["hosts"]
     raise AssertionError("task %r did not run" % task_name)
 
 
-@pytest.fixture(scope="module")
-def a2_cluster():
-    c = simkit.Cluster("itest", "a2", 2).up()
-    yield c
-    c.down()
+def failures(out):
+    """{host: message} of every failed task result, in run order (last one wins)."""
+    found = {}
+    for task in out["tasks"]:
+        for host, result in task["hosts"].items():
+            if result.get("_status") == "failed":
+                items = [r.get("msg", "") for r in result.get("results", []) if r.get("failed")]
+                found[host] = "; ".join(items) if items else str(result.get("msg", ""))
+    return found
+
+
+@pytest.fixture(scope="session")
+def artifacts(tmp_path_factory):
+    """Installer stand-ins of both stacks for this machine's architecture: {stack: dir}."""
+    sys.path.insert(0, simkit.TOOL)
+    from sim import artifacts as gen  # noqa: E402
+    out = {}
+    for stack in ("seed", "v0.8"):
+        target = tmp_path_factory.mktemp("artifacts-" + stack)
+        gen.generate(stack, str(target), os.uname().machine)
+        out[stack] = str(target)
+    return out
+
+
+def stack_args(artifacts, stack="seed", *more):
+    return ("-e", "stack_name=%s" % stack, "-e", "artifact_source_path=%s" % artifacts[stack]) + more

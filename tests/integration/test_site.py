@@ -1,40 +1,187 @@
-"""site.yml end to end on a simulated two-node Atlas 900 A2 PODc."""
+"""site.yml end to end on a simulated three-node Atlas 900 A2 PODc: check mode, install with
+a failing node, convergence, idempotence, the upgrade safety gate, batched reboots,
+checksum and preflight faults.  The tests run in file order on one cluster."""
 
+import os
+import shutil
 import tempfile
+import time
 
-from conftest import playbook, task_results
+import pytest
 
+from conftest import failures, playbook, simkit, stack_args, task_results
 
-def test_site_reaches_every_node_and_reports_it(a2_cluster):
-    rc, stats, out = playbook(a2_cluster.inventory, "site.yml")
-    assert rc == 0
-    assert set(stats) == {"node1", "node2", "localhost"}
-    assert all(s["failures"] == 0 and s["unreachable"] == 0 for s in stats.values())
-    summary = task_results(out, "Facts | one line per node, unreachable ones included")
-    lines = summary["localhost"]["msg"]
-    assert set(lines) == {"node1", "node2"}
-    assert all("8 NPU(s) on PCI (A2), driver none" in line for line in lines.values())
+NODES = ("node1", "node2", "node3")
 
 
-def test_site_changes_nothing_in_check_mode(a2_cluster):
-    rc, stats, dummy = playbook(a2_cluster.inventory, "site.yml", "--check", "--diff")
-    assert rc == 0
-    assert all(s["changed"] == 0 for s in stats.values())
+@pytest.fixture(scope="module")
+def cluster():
+    c = simkit.Cluster("itest", "a2", 3).up()
+    yield c
+    c.down()
 
 
-def test_collection_playbook_name_runs_too(a2_cluster):
-    rc, stats, dummy = playbook(a2_cluster.inventory, "ascend_verl.cluster.site")
-    assert rc == 0 and stats["node1"]["ok"] > 0
+def versions(cluster, node):
+    out = cluster.ssh(node, "cat /usr/local/Ascend/driver/version.info /usr/local/Ascend/firmware/version.info "
+                            "2>/dev/null | grep ^Version=", check=False).stdout.split()
+    return [v.split("=", 1)[1] for v in out]
 
 
-def test_unreachable_node_is_named_not_dropped(a2_cluster):
-    a2_cluster.fault("node2", "node-down")
+def power_log(cluster, node):
+    path = "/run/simcluster/%s/nodes/%s/hw/power.log" % (cluster.name, node)
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [(float(line.split()[0]), line.split(None, 1)[1].strip()) for line in f if line.strip()]
+
+
+def test_check_mode_on_a_fresh_cluster_changes_nothing(cluster, artifacts):
+    rc, dummy, out = playbook(cluster.inventory, "site.yml", "--check", "--diff", *stack_args(artifacts))
+    assert rc == 0, failures(out)
+    for node in NODES:
+        left = cluster.ssh(node, "ls -d /usr/local/Ascend /var/cache/ascend_verl /etc/profile.d/ascend_verl.sh; "
+                                 "id HwHiAiUser", check=False)
+        assert "No such file" in left.stderr and left.stdout == "", left.stdout
+
+
+def test_first_run_one_node_installer_fails_the_others_finish(cluster, artifacts):
+    cluster.fault("node2", "installer-fail", "driver")
+    try:
+        rc, stats, out = playbook(cluster.inventory, "site.yml", *stack_args(artifacts))
+    finally:
+        cluster.fault("node2", "installer-ok", "driver")
+    assert rc != 0
+    msg = failures(out)["node2"]
+    assert msg.startswith("node2: Ascend-hdk-910b-npu-driver_25.3.rc1_linux-")
+    assert "exited 1: [Driver]" in msg and "[ERROR]ERR_NO:0x0001" in msg and "install log tail:" in msg
+    assert stats["node1"]["failures"] == 0 and stats["node3"]["failures"] == 0
+    for node in ("node1", "node3"):
+        assert versions(cluster, node) == ["25.3.rc1", "7.8.0.1.211"]
+        assert cluster.ssh(node, "/usr/local/bin/npu-smi info").stdout.count("| OK ") == 8
+    assert versions(cluster, "node2") == []
+
+
+def test_rerun_converges_and_then_changes_nothing(cluster, artifacts):
+    rc, stats, out = playbook(cluster.inventory, "site.yml", *stack_args(artifacts))
+    assert rc == 0, failures(out)
+    assert versions(cluster, "node2") == ["25.3.rc1", "7.8.0.1.211"]
+    start = time.monotonic()
+    rc, stats, out = playbook(cluster.inventory, "site.yml", *stack_args(artifacts))
+    assert rc == 0 and all(s["changed"] == 0 for s in stats.values()), stats
+    print("second site.yml run on 3 nodes: %.1f s" % (time.monotonic() - start))
+    env = cluster.ssh("node3", "bash -lc 'echo $ASCEND_RT_VISIBLE_DEVICES $HCCL_SOCKET_IFNAME $ASCEND_TOOLKIT_HOME'")
+    assert env.stdout.split() == ["0,1,2,3,4,5,6,7", "enp189s0f0", "/usr/local/Ascend/ascend-toolkit/latest"]
+    lines = task_results(out, "Facts | one line per node, unreachable ones included")["localhost"]["msg"]
+    assert all("driver 25.3.rc1" in line for line in lines.values())
+
+
+@pytest.mark.parametrize("fault, args, expected", [
+    ("npu-busy", ("3", "python", "2048"), "processes"),
+    ("npu-health", ("2", "Critical"), "Critical"),
+])
+def test_busy_or_unhealthy_npu_blocks_the_upgrade(cluster, artifacts, fault, args, expected):
+    cluster.fault("node1", fault, *args)
+    try:
+        rc, stats, out = playbook(cluster.inventory, "site.yml", "--limit", "node1", *stack_args(artifacts, "v0.8"))
+    finally:
+        cluster.fault("node1", "npu-idle", "3") if fault == "npu-busy" else cluster.fault("node1", "npu-health", "2", "OK")
+    assert rc != 0
+    msg = failures(out)["node1"]
+    assert msg.startswith("node1: not upgrading driver 25.3.rc1 -> 25.5.0:") and expected in msg
+    assert "hdk_force" in msg
+    assert versions(cluster, "node1") == ["25.3.rc1", "7.8.0.1.211"]
+
+
+def test_upgrade_reboots_in_batches_never_the_whole_cluster(cluster, artifacts):
+    before = {n: len(power_log(cluster, n)) for n in NODES}
+    rc, stats, out = playbook(cluster.inventory, "site.yml", "-e", "hdk_reboot_batch=5", "-e", "hdk_health_delay=1",
+                              *stack_args(artifacts, "v0.8"))
+    assert rc == 0, failures(out)
+    windows = []
+    for node in NODES:
+        log = power_log(cluster, node)[before[node]:]
+        assert [e for dummy, e in log] == ["reboot requested", "booted"], (node, log)
+        windows.append((log[0][0], log[1][0]))
+        assert versions(cluster, node) == ["25.5.0", "7.8.0.5.216"]
+    # batch 5 is capped at nodes - 1 = 2: some moment has at most two nodes down.
+    down_together = max(sum(1 for s, e in windows if s <= t < e) for t, dummy in windows)
+    assert down_together <= 2
+    assert max(s for s, dummy in windows) >= min(e for dummy, e in windows)   # a third batch waited
+
+
+def test_reboot_disallowed_reports_the_nodes_that_need_one(cluster, artifacts):
+    rc, stats, out = playbook(cluster.inventory, "site.yml", "--limit", "node3", "-e", "hdk_reboot_allowed=false",
+                              *stack_args(artifacts))
+    assert rc == 0, failures(out)
+    report = task_results(out, "HDK | nodes that still need a reboot (hdk_reboot_allowed is false)")
+    assert "WARNING node3 needs a reboot" in report["node3"]["msg"]
+    assert "ret is -8005" in cluster.ssh("node3", "/usr/local/bin/npu-smi info", check=False).stdout
+    rc, stats, out = playbook(cluster.inventory, "site.yml", "--limit", "node3", "-e", "hdk_health_delay=1",
+                              *stack_args(artifacts))
+    assert rc == 0, failures(out)
+    assert cluster.ssh("node3", "/usr/local/bin/npu-smi info").returncode == 0
+
+
+def test_checksum_mismatch_blocks_execution(cluster, artifacts):
+    bad = tempfile.mkdtemp(prefix="itest-bad-")
+    try:
+        for name in os.listdir(artifacts["seed"]):
+            shutil.copy(os.path.join(artifacts["seed"], name), bad)
+        driver = simkit.run_file(bad, "driver")
+        with open(driver, "r+b") as f:
+            f.seek(-64, os.SEEK_END)
+            f.write(b"\0" * 64)
+        # No driver, and no good copy in the node's cache: the corrupt file is what arrives.
+        cluster.ssh("node2", "bash /usr/local/Ascend/driver/script/uninstall.sh && "
+                             "rm -f /var/cache/ascend_verl/artifacts/" + os.path.basename(driver))
+        rc, stats, out = playbook(cluster.inventory, "site.yml", "--limit", "node2", "-e", "stack_name=seed",
+                                  "-e", "artifact_source_path=" + bad)
+    finally:
+        shutil.rmtree(bad)
+    assert rc != 0
+    msg = failures(out)["node2"]
+    assert "has sha256" in msg and "but SHA256SUMS says" in msg and "nothing was executed" in msg
+    assert versions(cluster, "node2") == ["7.8.0.5.216"]         # firmware left, no driver ran
+    cached = cluster.ssh("node2", "ls /var/cache/ascend_verl/artifacts").stdout
+    assert os.path.basename(driver) not in cached
+    rc, stats, out = playbook(cluster.inventory, "site.yml", "--limit", "node2", "-e", "hdk_health_delay=1",
+                              *stack_args(artifacts, "v0.8"))
+    assert rc == 0, failures(out)
+    assert versions(cluster, "node2") == ["25.5.0", "7.8.0.5.216"]
+
+
+def test_disk_full_fails_in_preflight(cluster, artifacts):
+    cluster.fault("node2", "disk-full")
+    try:
+        rc, stats, out = playbook(cluster.inventory, "playbooks/preflight.yml", *stack_args(artifacts))
+    finally:
+        cluster.fault("node2", "disk-ok")
+    assert rc != 0 and set(failures(out)) == {"node2"}
+    assert "/usr/local has 0 MB free, expected >= 8192 MB" in failures(out)["node2"]
+
+
+def test_wrong_npu_count_fails_in_preflight(cluster, artifacts):
+    rc, stats, out = playbook(cluster.inventory, "playbooks/preflight.yml", "-e", "ascend_product='Atlas 200T A2 Box16'",
+                              *stack_args(artifacts))
+    assert rc != 0
+    assert "8 NPU(s) on the PCI bus, expected 16 for Atlas 200T A2 Box16" in failures(out)["node1"]
+
+
+def test_collection_playbook_name_runs_too(cluster, artifacts):
+    rc, stats, dummy = playbook(cluster.inventory, "ascend_verl.cluster.site", "--limit", "node1,node2",
+                                *stack_args(artifacts, "v0.8"))
+    assert rc == 0 and all(s["changed"] == 0 for s in stats.values())
+
+
+def test_unreachable_node_is_named_not_dropped(cluster, artifacts):
+    cluster.fault("node2", "node-down")
     try:
         # A fresh ControlPath dir: no master connection left by the tests before.
-        rc, stats, out = playbook(a2_cluster.inventory, "site.yml", "-T", "3", extra_env={
-            "ANSIBLE_SSH_CONTROL_PATH_DIR": tempfile.mkdtemp(prefix="itest-cp-")})
+        fresh = {"ANSIBLE_SSH_CONTROL_PATH_DIR": tempfile.mkdtemp(prefix="itest-cp-")}
+        rc, stats, out = playbook(cluster.inventory, "site.yml", "-T", "3", "--limit", "node1,node2,localhost",
+                                  *stack_args(artifacts, "v0.8"), extra_env=fresh)
     finally:
-        a2_cluster.fault("node2", "node-up")
+        cluster.fault("node2", "node-up")
     assert rc != 0
     assert stats["node2"]["unreachable"] == 1
     lines = task_results(out, "Facts | one line per node, unreachable ones included")["localhost"]["msg"]

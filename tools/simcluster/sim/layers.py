@@ -54,6 +54,14 @@ def write_sim_layer(root):
         _copy(root, "opt/simcluster/lib/" + lib, os.path.join(s, lib), 0o644)
     _write(root, "opt/simcluster/README", README)
     _write(root, "etc/ssh/sshd_config.d/simcluster.conf", SSHD_CONF)
+    # Headers of the running kernel, the way linux-headers-$(uname -r) leaves them, so the
+    # driver's DKMS prerequisites are "installed" (nodes are offline).  /lib is a symlink
+    # to usr/lib in the rootfs: write below usr/.
+    kernel = os.uname().release
+    _write(root, "usr/src/linux-headers-%s/Makefile" % kernel,
+           "# simcluster: stand-in kernel headers for %s\n" % kernel)
+    os.makedirs(os.path.join(root, "usr/lib/modules", kernel), exist_ok=True)
+    os.symlink("/usr/src/linux-headers-" + kernel, os.path.join(root, "usr/lib/modules", kernel, "build"))
     for mountpoint in ("opt/simcluster/hw", "opt/simcluster/fabric", ".simdisk"):
         os.makedirs(os.path.join(root, mountpoint), exist_ok=True)
 

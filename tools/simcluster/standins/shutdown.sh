@@ -14,6 +14,8 @@ case "$(basename "$0")" in
             esac
         done ;;
 esac
+# A power log on the host side lets tests see when each node went down and came back.
+echo "$(date +%s.%N) $action requested" >> /opt/simcluster/hw/power.log 2>/dev/null
 signal=USR2
 [ "$action" = reboot ] && signal=USR1
 # Ignored signals survive fork+exec: the helper must outlive the caller's

@@ -12,12 +12,15 @@ exist exactly when a driver is installed, and the boot id changes.
 import os
 import signal
 import sys
+import time
 import uuid
 
 import hwstate
 
 
 def boot():
+    with open(os.path.join(hwstate.hw_dir(), "power.log"), "a") as log:
+        log.write("%.6f booted\n" % time.time())
     with open(os.path.join(hwstate.hw_dir(), "boot_id"), "r+") as f:
         # Rewritten in place: it is bind-mounted over /proc/sys/kernel/random/boot_id.
         f.seek(0)

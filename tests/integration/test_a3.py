@@ -1,0 +1,38 @@
+"""site.yml on one simulated Atlas 800T A3 node with the v0.8 line (HDK 25.5.0, CANN 8.5.0)."""
+
+import time
+
+import pytest
+
+from conftest import failures, playbook, simkit, stack_args
+
+
+@pytest.fixture(scope="module")
+def a3():
+    c = simkit.Cluster("itest-a3", "a3", 1).up()
+    yield c
+    c.down()
+
+
+def test_a3_site_installs_the_v08_line_then_changes_nothing(a3, artifacts):
+    args = stack_args(artifacts, "v0.8", "-e", "hdk_health_delay=1")
+    rc, stats, out = playbook(a3.inventory, "site.yml", *args)
+    assert rc == 0, failures(out)
+    smi = a3.ssh("node1", "/usr/local/bin/npu-smi info").stdout
+    assert "npu-smi 25.5.0" in smi and smi.count("| OK ") == 16
+    arch = a3.ssh("node1", "uname -m").stdout.strip()
+    ops = a3.ssh("node1", "cat /usr/local/Ascend/cann-8.5.0/%s-linux/ascend_ops_install.info" % arch).stdout
+    assert "package_name=Ascend-cann-A3-ops" in ops
+    env = a3.ssh("node1", "bash -lc 'echo $ASCEND_RT_VISIBLE_DEVICES'").stdout.strip()
+    assert env == ",".join(str(i) for i in range(16))
+    start = time.monotonic()
+    rc, stats, out = playbook(a3.inventory, "site.yml", *args)
+    assert rc == 0 and stats["node1"]["changed"] == 0, stats
+    print("second run on the A3 node: %.1f s" % (time.monotonic() - start))
+
+
+def test_a2_package_refused_on_a3_before_it_runs(a3, artifacts):
+    rc, stats, out = playbook(a3.inventory, "playbooks/system.yml", *stack_args(artifacts, "v0.8"),
+                              "-e", "ascend_npu_device=A2", "-e", "ascend_product='Atlas 900 A2 PODc'")
+    assert rc != 0
+    assert "refusing Ascend-hdk-910b-npu-driver_25.5.0" in failures(out)["node1"]
