@@ -36,3 +36,18 @@ def test_a2_package_refused_on_a3_before_it_runs(a3, artifacts):
                               "-e", "ascend_npu_device=A2", "-e", "ascend_product='Atlas 900 A2 PODc'")
     assert rc != 0
     assert "refusing Ascend-hdk-910b-npu-driver_25.5.0" in failures(out)["node1"]
+
+
+def test_driver_exit_2_reboots_the_node_then_waits_for_healthy_npus(a3, artifacts):
+    """Only the driver runs (firmware is current) and its hot reset fails: exit 2 -> reboot."""
+    a3.ssh("node1", "bash /usr/local/Ascend/driver/script/uninstall.sh")
+    boots = a3.ssh("node1", "grep -c booted /opt/simcluster/hw/power.log").stdout.strip()
+    a3.fault("node1", "installer-reboot", "driver")
+    try:
+        rc, stats, out = playbook(a3.inventory, "playbooks/system.yml",
+                                  *stack_args(artifacts, "v0.8", "-e", "hdk_health_delay=1"))
+    finally:
+        a3.fault("node1", "installer-ok", "driver")
+    assert rc == 0, failures(out)
+    assert int(a3.ssh("node1", "grep -c booted /opt/simcluster/hw/power.log").stdout) == int(boots) + 1
+    assert a3.ssh("node1", "/usr/local/bin/npu-smi info").stdout.count("| OK ") == 16
