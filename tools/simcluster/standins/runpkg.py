@@ -120,7 +120,7 @@ class Log:
 
 # ----------------------------------------------------------------------- arguments
 
-def parse(package, argv, run_name):
+def parse(package, argv):
     flags, values = set(), {}
     known = HDK_FLAGS if package in ("driver", "firmware") else CANN_FLAGS
     for arg in argv:
@@ -131,7 +131,6 @@ def parse(package, argv, run_name):
             flags.add(arg)
         else:
             return None, None, arg
-    del run_name
     return flags, values, None
 
 
@@ -453,11 +452,16 @@ export PATH={home}/bin:{home}/compiler/ccec_compiler/bin:${{PATH}}
 """.format(home=home)
 
 
-def install_toolkit(meta, flags, values, log):
+def check_cann_arch(meta, log):
     arch = node_arch()
     if meta.get("arch") and meta["arch"] != arch:
         log.error("The package architecture %s does not match the operating system "
                   "architecture %s." % (meta["arch"], arch))  # sim
+    return arch
+
+
+def install_toolkit(meta, flags, values, log):
+    arch = check_cann_arch(meta, log)
     check_python(meta, log)
     root = cann_root(values, log)
     check_disk("toolkit", root, log)
@@ -491,10 +495,7 @@ def install_toolkit(meta, flags, values, log):
 
 def install_kernels(meta, flags, values, log):
     del flags
-    arch = node_arch()
-    if meta.get("arch") and meta["arch"] != arch:
-        log.error("The package architecture %s does not match the operating system "
-                  "architecture %s." % (meta["arch"], arch))  # sim
+    arch = check_cann_arch(meta, log)
     root = cann_root(values, log)
     version, home = installed_toolkit(root)
     if version is None:
@@ -523,10 +524,7 @@ def install_kernels(meta, flags, values, log):
 
 def install_nnal(meta, flags, values, log):
     del flags
-    arch = node_arch()
-    if meta.get("arch") and meta["arch"] != arch:
-        log.error("The package architecture %s does not match the operating system "
-                  "architecture %s." % (meta["arch"], arch))  # sim
+    arch = check_cann_arch(meta, log)
     home = os.environ.get("ASCEND_TOOLKIT_HOME") or os.environ.get("ASCEND_HOME_PATH")
     if not home or not os.path.isdir(hwstate.path(home)):
         log.error("Please source the set_env.sh of the CANN toolkit before installing NNAL.")  # sim
@@ -576,7 +574,7 @@ def main(meta_path, argv):
     package = meta["package"]
     run_name = os.environ.get("SIMCLUSTER_RUN_NAME", meta["file"])
     log = Log(package)
-    flags, values, bad = parse(package, argv, run_name)
+    flags, values, bad = parse(package, argv)
     if bad is not None:
         print("[ERROR]ERR_NO:0x0004;ERR_DES: Unrecognized parameters: %s. Try './%s --help' for "
               "more information." % (bad, run_name))
