@@ -121,14 +121,16 @@ def check_health(info, expected_count=None, require_no_processes=False, min_free
     failures = []
     devices = info["devices"]
     if expected_count is not None and len(devices) != expected_count:
-        failures.append({"device": None, "check": "count", "found": len(devices), "expected": expected_count})
+        failures.append({"device": None, "phy_id": None, "check": "count", "found": len(devices),
+                         "expected": expected_count})
     for dev in devices:
         if dev["health"] != "OK":
-            failures.append({"device": _label(dev), "check": "health", "found": dev["health"], "expected": "OK"})
+            failures.append({"device": _label(dev), "phy_id": dev["phy_id"], "check": "health",
+                             "found": dev["health"], "expected": "OK"})
         if min_free_hbm_mb is not None and dev.get("hbm_total_mb") is not None:
             free = dev["hbm_total_mb"] - (dev.get("hbm_used_mb") or 0)
             if free < min_free_hbm_mb:
-                failures.append({"device": _label(dev), "check": "free_hbm_mb", "found": free,
+                failures.append({"device": _label(dev), "phy_id": dev["phy_id"], "check": "free_hbm_mb", "found": free,
                                  "expected": ">= %d" % min_free_hbm_mb})
     if require_no_processes:
         by_die = dict(((d["npu"], d["chip"]), d) for d in devices)
@@ -137,7 +139,8 @@ def check_health(info, expected_count=None, require_no_processes=False, min_free
             label = _label(dev) if dev else "npu %d chip %d" % (proc["npu"], proc["chip"])
             name = (proc["name"] + " ") if proc["name"] else ""
             found = "pid %d %s(%s MB)" % (proc["pid"], name, proc["memory_mb"])
-            failures.append({"device": label, "check": "processes", "found": found, "expected": "no process"})
+            failures.append({"device": label, "phy_id": dev["phy_id"] if dev else None, "check": "processes",
+                             "found": found, "expected": "no process"})
     return failures
 
 

@@ -22,6 +22,11 @@ options:
   expected_count:
     description: Devices the node must show (8 on A2, 16 on Box16 and A3). Not checked when omitted.
     type: int
+  product:
+    description:
+      - The Atlas product (the inventory's C(ascend_product)); when O(expected_count) is omitted, the count is this
+        product's (for example 8 for C(Atlas 900 A2 PODc), 16 for C(Atlas 800T A3)).
+    type: str
   require_no_processes:
     description: Every process on a device is a failure (use before a driver upgrade).
     type: bool
@@ -33,13 +38,8 @@ options:
     description: Fail the task when a check fails; with V(false) the result carries RV(ok) and RV(failures) only.
     type: bool
     default: true
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it runs unchanged in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
+extends_documentation_fragment:
+  - ascend_verl.cluster.attributes
 """
 
 EXAMPLES = r"""
@@ -64,13 +64,13 @@ ok:
   type: bool
   sample: false
 failures:
-  description: Every failed check; C(device) is null for node-wide checks.
+  description: Every failed check; C(device) (a label) and C(phy_id) are null for node-wide checks.
   returned: always
   type: list
   elements: dict
   sample:
-    - {device: "npu 3 chip 0 (phy 3)", check: processes, found: "pid 4242 python (2048 MB)", expected: no process}
-    - {device: null, check: driver, found: "dcmi module initialize failed. ret is -8005", expected: npu-smi answers}
+    - {device: "npu 3 chip 0 (phy 3)", phy_id: 3, check: processes, found: "pid 4242 python (2048 MB)", expected: no process}
+    - {device: null, phy_id: null, check: driver, found: "dcmi module initialize failed. ret is -8005", expected: npu-smi answers}
 npu_smi:
   description: The parsed npu-smi output (see M(ascend_verl.cluster.npu_smi_info)); null when npu-smi did not answer.
   returned: always
@@ -78,7 +78,7 @@ npu_smi:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.ascend_verl.cluster.plugins.module_utils import npu_smi
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import npu_smi, preflight
 
 
 def main():
@@ -86,6 +86,7 @@ def main():
         argument_spec=dict(
             npu_smi_path=dict(type="path"),
             expected_count=dict(type="int"),
+            product=dict(type="str"),
             require_no_processes=dict(type="bool", default=False),
             min_free_hbm_mb=dict(type="int"),
             fail_on_unhealthy=dict(type="bool", default=True),
@@ -93,12 +94,17 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    expected = p["expected_count"]
+    if expected is None and p["product"]:
+        expected = preflight.expected_devices(p["product"])
+        if expected is None:
+            module.fail_json(msg="unknown product %r (known: %s)" % (p["product"], ", ".join(sorted(preflight.PRODUCTS))))
     info, error, dummy = npu_smi.run_info(module, p["npu_smi_path"])
     if error:
         found = error["message"] + (" (%s)" % error["hint"] if error["hint"] else "")
-        failures = [{"device": None, "check": "driver", "found": found, "expected": "npu-smi answers"}]
+        failures = [{"device": None, "phy_id": None, "check": "driver", "found": found, "expected": "npu-smi answers"}]
     else:
-        failures = npu_smi.check_health(info, p["expected_count"], p["require_no_processes"], p["min_free_hbm_mb"])
+        failures = npu_smi.check_health(info, expected, p["require_no_processes"], p["min_free_hbm_mb"])
     result = dict(changed=False, ok=not failures, failures=failures, npu_smi=info)
     if failures and p["fail_on_unhealthy"]:
         module.fail_json(msg=npu_smi.describe(failures), **result)

@@ -21,13 +21,8 @@ options:
       - Directory that holds one entry per PCI function.
     type: path
     default: /sys/bus/pci/devices
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it runs unchanged in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
+extends_documentation_fragment:
+  - ascend_verl.cluster.attributes
 notes:
   - Each NPU die is a PCI function, so an Atlas 800T A3 (8 NPUs x 2 dies) shows 16.
 """

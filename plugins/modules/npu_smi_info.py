@@ -22,13 +22,8 @@ options:
       - Path of npu-smi. By default it is looked up as a login shell would, C(PATH) first, then C(/usr/local/bin),
         C(/usr/local/sbin), C(/usr/bin), C(/usr/sbin).
     type: path
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it runs unchanged in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
+extends_documentation_fragment:
+  - ascend_verl.cluster.attributes
 """
 
 EXAMPLES = r"""

@@ -22,13 +22,9 @@ description:
   - "Fails listing every problem as C(host: variable = found, expected ...)."
 author: ascend_verl.cluster maintainers (@ascend-verl)
 options: {}
+extends_documentation_fragment:
+  - ascend_verl.cluster.attributes
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it runs unchanged in check mode.
-  diff_mode:
-    support: none
-    description: Nothing is changed, so there is no diff.
   action:
     support: full
     description: Runs on the controller as an action plugin; the host is never contacted.

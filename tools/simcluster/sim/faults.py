@@ -29,6 +29,7 @@ USAGE = {
     "npu-busy": "IDX [PROCESS-NAME [MEMORY-MB]]", "npu-idle": "IDX",
     "installer-fail": "PACKAGE", "installer-reboot": "PACKAGE", "installer-ok": "PACKAGE",
     "dcmi-error": "", "dcmi-ok": "",
+    "tls": "IDX 0|1",
     "reboot": "",
 }
 
@@ -119,6 +120,12 @@ def inject(name, node, kind, args):
     elif kind in ("dcmi-error", "dcmi-ok"):
         with hwstate.locked(hw) as st:
             st["faults"]["dcmi_error"] = kind == "dcmi-error"
+    elif kind == "tls":
+        phy = _idx(reg, args, kind)
+        if len(args) < 2 or args[1] not in ("0", "1"):
+            raise SimError("tls needs a switch value: 0 (disable) or 1 (enable)")
+        with hwstate.locked(hw) as st:
+            hwstate.device(st, phy)["roce"]["tls_switch"] = int(args[1])
     elif kind == "reboot":
         cluster.node_exec(reg, node, ["/usr/sbin/reboot"])
     return ("%s: %s %s" % (node, kind, " ".join(args))).rstrip()

@@ -153,5 +153,7 @@ def initial_state(profile, cluster, node, serial_prefix="1025C90"):
         "devices": devs,
         "processes": [],
         "faults": {"dcmi_error": False, "disk_full": False, "installer": {}},
-        "ping": {"count": 3, "interval_s": 0.2, "timeout_s": 1},
+        # 3 packets 1 s apart (iputils' default, whose output hccn_tool -ping mirrors): a
+        # probe takes about 2 s when answered, 3 s when not, as on hardware.
+        "ping": {"count": 3, "interval_s": 1.0, "timeout_s": 1},
     }

@@ -91,7 +91,7 @@ def test_unhealthy_die_is_reported_with_its_ids(render, level):
         state["devices"][11]["health"] = level
     info = npu_smi.parse_info(render("a3", "25.3.rc1", edit=edit))
     assert npu_smi.check_health(info, 16) == [
-        {"device": "npu 5 chip 1 (phy 11)", "check": "health", "found": level, "expected": "OK"}]
+        {"device": "npu 5 chip 1 (phy 11)", "phy_id": 11, "check": "health", "found": level, "expected": "OK"}]
 
 
 def test_health_checks_count_processes_and_free_hbm(render):
@@ -100,9 +100,9 @@ def test_health_checks_count_processes_and_free_hbm(render):
     assert npu_smi.check_health(info, 8) == []
     failures = npu_smi.check_health(info, 16, require_no_processes=True, min_free_hbm_mb=4096)
     assert failures == [
-        {"device": None, "check": "count", "found": 8, "expected": 16},
-        {"device": "npu 3 chip 0 (phy 3)", "check": "free_hbm_mb", "found": 65536 - 3417 - 60000, "expected": ">= 4096"},
-        {"device": "npu 3 chip 0 (phy 3)", "check": "processes", "found": "pid 4242 python (60000 MB)",
+        {"device": None, "phy_id": None, "check": "count", "found": 8, "expected": 16},
+        {"device": "npu 3 chip 0 (phy 3)", "phy_id": 3, "check": "free_hbm_mb", "found": 65536 - 3417 - 60000, "expected": ">= 4096"},
+        {"device": "npu 3 chip 0 (phy 3)", "phy_id": 3, "check": "processes", "found": "pid 4242 python (60000 MB)",
          "expected": "no process"},
     ]
     assert npu_smi.describe(failures[:1]) == "node: count is 8, expected 16"

@@ -1,0 +1,187 @@
+# Copyright (c) ascend_verl.cluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Turn every node's health, RoCE and probe results into one list of localised faults.
+
+The aim is to blame the right thing once: a port that no peer reaches is one fault of that
+port (with its local evidence: link down, net health), not a failed ping on every peer; a
+pair of hosts failing on every device is a path problem between them; a host that is down
+is reported as down and its peers are not blamed for failing to reach it.
+"""
+
+import re
+from collections import Counter, defaultdict
+
+HEALTHY_NET = "Success"
+
+
+def natural_key(name):
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(name))]
+
+
+class _Failures(object):
+    def __init__(self):
+        self.items = []
+
+    def add(self, host, device, check, message):
+        self.items.append({"host": host, "device": device, "check": check, "message": message})
+
+
+def _local_problems(dev):
+    """Problems a node sees on its own port -> (check, message) or None."""
+    if not dev.get("address"):
+        return "address", "no RoCE address configured (hccn_tool -ip -g)"
+    found = []
+    if dev.get("link") not in (None, "UP"):
+        found.append(("link", "link %s" % dev["link"]))
+    if dev.get("net_health") not in (None, HEALTHY_NET):
+        found.append(("net_health", "net health %s" % dev["net_health"]))
+    if not found:
+        return None
+    return found[0][0], ", ".join(msg for dummy, msg in found)
+
+
+def _check_health(out, host, health):
+    if health.get("failed") and not health.get("failures"):
+        out.add(host, None, "npu_health", health.get("msg") or "npu_health failed")
+    for f in health.get("failures") or []:
+        out.add(host, f.get("phy_id"), f["check"], "%s: %s is %s, expected %s"
+                % (f.get("device") or "node", f["check"], f["found"], f["expected"]))
+
+
+def _check_tls(out, tls):
+    """HCCL refuses to connect ports whose TLS switches differ: blame the minority."""
+    counts = Counter(tls.values())
+    if len(counts) < 2:
+        return
+    top = max(counts.values())
+    majority = min(v for v, n in counts.items() if n == top)   # a tie keeps "disabled" (0)
+    for (host, phy), value in sorted(tls.items(), key=lambda kv: (natural_key(kv[0][0]), kv[0][1])):
+        if value != majority:
+            out.add(host, phy, "tls", "TLS switch %d while %d other ports have %d: HCCL refuses mixed TLS"
+                    % (value, counts[majority], majority))
+
+
+def _endpoint_stats(probes):
+    stats = defaultdict(lambda: [0, 0, set()])     # (host, phy) -> [ok, total, peer endpoints]
+    for p in probes:
+        a, b = (p["src_host"], p["src_device"]), (p["dst_host"], p["dst_device"])
+        for end, other in ((a, b), (b, a)):
+            stats[end][1] += 1
+            stats[end][0] += 1 if p["ok"] else 0
+            stats[end][2].add(other)
+    return stats
+
+
+def _dead_endpoints(stats, local):
+    """Ports that no peer reaches, when the port itself is to blame: it reports a problem, or a
+    peer it fails with reaches someone else.  Otherwise (two hosts that only fail with each
+    other) the pair is reported as a path problem instead."""
+    silent = set(end for end, (ok, total, dummy) in stats.items() if total and not ok)
+    dead = set()
+    for end in silent:
+        peers = stats[end][2]
+        if end in local or any(p not in silent for p in peers):
+            dead.add(end)
+    return dead
+
+
+def _check_probes(out, probes, local, local_failure):
+    stats = _endpoint_stats(probes)
+    dead = _dead_endpoints(stats, local)
+    for end in sorted(dead, key=lambda e: (natural_key(e[0]), e[1])):
+        ok, total, dummy = stats[end]
+        note = "no peer reaches it (0 of %d probes)" % total
+        if end in local_failure:
+            local_failure[end]["message"] += "; " + note
+        else:
+            out.add(end[0], end[1], "connectivity", "unreachable: " + note)
+    by_pair = defaultdict(list)
+    for p in probes:
+        if (p["src_host"], p["src_device"]) in dead or (p["dst_host"], p["dst_device"]) in dead:
+            continue
+        by_pair[tuple(sorted((p["src_host"], p["dst_host"]), key=natural_key))].append(p)
+    for (a, b), group in sorted(by_pair.items(), key=lambda kv: [natural_key(h) for h in kv[0]]):
+        failed = [p for p in group if not p["ok"]]
+        if not failed:
+            continue
+        if len(failed) == len(group) and len(group) > 1:
+            out.add(a, None, "path", "every probe between %s and %s fails (%d of %d): a path problem between "
+                    "the two hosts" % (a, b, len(failed), len(group)))
+            continue
+        for p in failed:
+            out.add(p["src_host"], p["src_device"], "ping", "device %d -> %s device %d (%s): %s"
+                    % (p["src_device"], p["dst_host"], p["dst_device"], p["dst_address"], p.get("message", "")))
+
+
+def _check_env(out, host, env, device_count):
+    if env is None:
+        out.add(host, None, "env", "environment file missing: run site.yml (role npu_env)")
+        return
+    visible = [v for v in str(env.get("ASCEND_RT_VISIBLE_DEVICES", "")).split(",") if v.strip()]
+    if device_count is not None and len(visible) != device_count:
+        out.add(host, None, "env", "ASCEND_RT_VISIBLE_DEVICES lists %d devices, npu-smi shows %d"
+                % (len(visible), device_count))
+
+
+def matrix(names, probes):
+    """{src: {dst: [ok, total]}} over unordered pairs, both halves filled."""
+    cells = dict((a, dict((b, [0, 0]) for b in names if b != a)) for a in names)
+    for p in probes:
+        for a, b in ((p["src_host"], p["dst_host"]), (p["dst_host"], p["src_host"])):
+            if a in cells and b in cells[a]:
+                cells[a][b][1] += 1
+                cells[a][b][0] += 1 if p["ok"] else 0
+    return cells
+
+
+def diagnose(hosts, check_env=True):
+    """hosts: {name: {unreachable, msg, health, hccn, connectivity, env}} -> result dict, where
+    health, hccn and connectivity are the registered results of the node modules."""
+    names = sorted(hosts, key=natural_key)
+    out = _Failures()
+    down = [h for h in names if hosts[h].get("unreachable")]
+    for host in down:
+        out.add(host, None, "reachable", "unreachable: %s" % (hosts[host].get("msg") or "no answer over SSH"))
+    local, local_failure, tls, probes = set(), {}, {}, []
+    for host in names:
+        data = hosts[host]
+        if host in down:
+            continue
+        _check_health(out, host, data.get("health") or {})
+        roce = data.get("hccn") or {}
+        if roce.get("failed"):
+            out.add(host, None, "hccn", roce.get("msg") or "hccn_info failed")
+        for dev in (roce.get("hccn") or {}).get("devices") or []:
+            problem = _local_problems(dev)
+            if problem:
+                local.add((host, dev["phy_id"]))
+                out.add(host, dev["phy_id"], problem[0], problem[1])
+                local_failure[(host, dev["phy_id"])] = out.items[-1]
+            for error in dev.get("errors") or []:
+                out.add(host, dev["phy_id"], "hccn", error)
+            if dev.get("tls_switch") is not None:
+                tls[(host, dev["phy_id"])] = dev["tls_switch"]
+        conn = data.get("connectivity") or {}
+        if conn.get("failed"):
+            out.add(host, None, "connectivity", conn.get("msg") or "hccl_connectivity failed")
+        probes.extend(conn.get("probes") or [])
+        for t in conn.get("tcp") or []:
+            if t["state"] in ("timeout", "unreachable"):
+                out.add(host, None, "tcp", "%s -> %s %s:%d: %s (a firewall drops it?)"
+                        % (host, t["dst_host"], t["address"], t["port"], t["state"]))
+        if check_env:
+            npu = (data.get("health") or {}).get("npu_smi") or {}
+            count = len(npu["devices"]) if npu.get("devices") is not None else None
+            _check_env(out, host, data.get("env"), count)
+    _check_tls(out, tls)
+    _check_probes(out, probes, local, local_failure)
+    order = dict((h, i) for i, h in enumerate(names))
+    failures = sorted(out.items, key=lambda f: (order.get(f["host"], 0), f["device"] is not None,
+                                                f["device"] if f["device"] is not None else -1))
+    bad_hosts = sorted(set(f["host"] for f in failures), key=natural_key)
+    summary = {"hosts": len(names), "unreachable": len(down), "failed_hosts": len(bad_hosts),
+               "failures": len(failures), "probes": len(probes),
+               "probes_failed": sum(1 for p in probes if not p["ok"])}
+    return {"ok": not failures, "failures": failures, "summary": summary, "bad_hosts": bad_hosts,
+            "matrix": matrix([h for h in names if h not in down], probes)}

@@ -1,0 +1,125 @@
+# Copyright (c) ascend_verl.cluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run `hccn_tool` and read what it prints (plain `key:value` lines, non-zero rc on failure).
+
+Each device is asked one question per call, as the tool only allows; the calls of all devices
+run in a small thread pool because each one is a process start and most of its time is waiting.
+Runs on the node's system Python (3.9+), standard library only.
+"""
+
+import glob
+import os
+import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+SEARCH_PATHS = ("/usr/local/Ascend/driver/tools/hccn_tool", "/usr/local/bin/hccn_tool",
+                "/usr/local/sbin/hccn_tool", "/usr/bin/hccn_tool")
+NOT_STARTED = "-8005"
+_PING_SUMMARY = re.compile(r"(\d+) packets transmitted, (\d+) received, ([\d.]+)% packet loss")
+
+# field -> (hccn_tool command, pattern whose first group is the value)
+FIELDS = (
+    ("link", "link", re.compile(r"link status:\s*(\S+)")),
+    ("net_health", "net_health", re.compile(r"net health status:\s*(.+?)\s*$", re.M)),
+    ("tls_switch", "tls", re.compile(r"tls switch\[(\d)\]")),
+    ("netdetect", "netdetect", re.compile(r"netdetect address:\s*(\S*)")),
+    ("gateway", "gateway", re.compile(r"default gateway:\s*([^,\s]*)")),
+)
+
+
+def find_tool(path=None):
+    """The given path, else the driver's own copy, else the usual places; None when absent."""
+    candidates = [path] if path else list(SEARCH_PATHS)
+    return next((p for p in candidates if os.path.isfile(p) and os.access(p, os.X_OK)), None)
+
+
+def device_ids(dev_dir="/dev"):
+    """Phy ids of the NPUs the driver created (/dev/davinci<N>), sorted."""
+    ids = []
+    for path in glob.glob(os.path.join(dev_dir, "davinci*")):
+        suffix = os.path.basename(path)[len("davinci"):]
+        if suffix.isdigit():
+            ids.append(int(suffix))
+    return sorted(ids)
+
+
+def run(tool, args, timeout=30):
+    """-> (rc, combined output); a hung tool counts as rc 124 like timeout(1)."""
+    try:
+        proc = subprocess.run([tool] + args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return 124, "hccn_tool %s: no answer in %d s" % (" ".join(args), timeout)
+    except OSError as err:
+        return 127, str(err)
+    return proc.returncode, proc.stdout
+
+
+def parse_ip(text):
+    """`-ip -g` -> (address, netmask); (None, None) for "no ip was preset"."""
+    addr = re.search(r"ipaddr:\s*(\S+)", text)
+    mask = re.search(r"netmask:\s*(\S+)", text)
+    return (addr.group(1) if addr else None, mask.group(1) if mask else None)
+
+
+def parse_field(field, text):
+    for name, dummy, pattern in FIELDS:
+        if name == field:
+            match = pattern.search(text)
+            if not match:
+                return None
+            value = match.group(1)
+            return int(value) if field == "tls_switch" else (value or None)
+    raise KeyError(field)
+
+
+def parse_ping(text):
+    """-> {sent, received, loss_pct} from the summary line, or None when there is none."""
+    match = _PING_SUMMARY.search(text)
+    if not match:
+        return None
+    return {"sent": int(match.group(1)), "received": int(match.group(2)), "loss_pct": float(match.group(3))}
+
+
+def _first_line(text):
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def device_info(runner, phy_id):
+    """Everything `hccn_info` reports for one device; failed questions go to `errors`."""
+    dev = {"phy_id": phy_id, "address": None, "netmask": None, "errors": []}
+    rc, out = runner(["-i", str(phy_id), "-ip", "-g"])
+    if rc == 0:
+        dev["address"], dev["netmask"] = parse_ip(out)
+    elif "no ip was preset" not in out:
+        dev["errors"].append("-ip -g: " + _first_line(out))
+    for field, cmd, dummy in FIELDS:
+        rc, out = runner(["-i", str(phy_id), "-" + cmd, "-g"])
+        dev[field] = parse_field(field, out) if rc == 0 else None
+        if rc != 0:
+            dev["errors"].append("-%s -g: %s" % (cmd, _first_line(out)))
+    return dev
+
+
+def node_error(runner, first_id):
+    """Node-wide failure (device not started, tool broken) seen on the first device, else None."""
+    rc, out = runner(["-i", str(first_id), "-link", "-g"])
+    if rc == 0:
+        return None
+    if NOT_STARTED in out:
+        return "%s: the device is not started (a driver or firmware change waits for a reboot)" % _first_line(out)
+    return _first_line(out) or "hccn_tool exited %d" % rc
+
+
+def collect(runner, ids, workers=8):
+    """-> (devices, node error or None), the devices in phy-id order."""
+    if not ids:
+        return [], None
+    error = node_error(runner, ids[0])
+    if error:
+        return [], error
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(ids)))) as pool:
+        return list(pool.map(lambda i: device_info(runner, i), ids)), None

@@ -1,0 +1,106 @@
+#!/usr/bin/python
+# Copyright (c) ascend_verl.cluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+DOCUMENTATION = r"""
+---
+module: hccn_info
+short_description: Read every NPU's RoCE port settings and state from hccn_tool
+version_added: 0.1.0
+description:
+  - For each device asks C(hccn_tool -i <phy_id>) for C(-ip), C(-link), C(-net_health), C(-tls), C(-netdetect) and
+    C(-gateway) (the vendor's pre-flight list) and returns the parsed values.
+  - Devices are the driver's C(/dev/davinci<N>) unless O(devices) names them.
+  - Fails with the cause when hccn_tool is missing (driver not installed) or the devices are not started (C(-8005)).
+    A question that fails for one device only is listed in that device's RV(hccn.devices[].errors).
+author:
+  - ascend_verl.cluster maintainers (@ascend-verl)
+options:
+  hccn_tool_path:
+    description:
+      - Path of hccn_tool. By default the driver's C(/usr/local/Ascend/driver/tools/hccn_tool), then
+        C(/usr/local/bin), C(/usr/local/sbin), C(/usr/bin).
+    type: path
+  devices:
+    description: Phy ids to read; all of C(/dev/davinci<N>) by default.
+    type: list
+    elements: int
+  parallel:
+    description: Devices read at the same time.
+    type: int
+    default: 8
+extends_documentation_fragment:
+  - ascend_verl.cluster.attributes
+"""
+
+EXAMPLES = r"""
+- name: Read the RoCE ports
+  ascend_verl.cluster.hccn_info:
+  register: roce
+
+- name: Every port up with an address
+  ansible.builtin.assert:
+    that:
+      - roce.hccn.devices | rejectattr('link', 'equalto', 'UP') | list | length == 0
+      - roce.hccn.devices | rejectattr('address') | list | length == 0
+"""
+
+RETURN = r"""
+hccn:
+  description: What hccn_tool reported.
+  returned: success
+  type: dict
+  contains:
+    tool:
+      description: The hccn_tool that was run.
+      type: str
+      sample: /usr/local/Ascend/driver/tools/hccn_tool
+    devices:
+      description: One entry per device, in phy-id order; a value hccn_tool did not give is null.
+      type: list
+      elements: dict
+      sample:
+        - phy_id: 0
+          address: 29.1.137.205
+          netmask: 255.255.0.0
+          link: UP
+          net_health: Success
+          tls_switch: 0
+          netdetect: 29.1.0.1
+          gateway: 29.1.0.1
+          errors: []
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import hccn
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            hccn_tool_path=dict(type="path"),
+            devices=dict(type="list", elements="int"),
+            parallel=dict(type="int", default=8),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    tool = hccn.find_tool(p["hccn_tool_path"])
+    if tool is None:
+        module.fail_json(msg="hccn_tool not found (%s): the NPU driver is not installed"
+                         % (p["hccn_tool_path"] or ", ".join(hccn.SEARCH_PATHS)))
+    ids = p["devices"] if p["devices"] is not None else hccn.device_ids()
+    devices, error = hccn.collect(lambda args: hccn.run(tool, args), ids, p["parallel"])
+    if error:
+        module.fail_json(msg="hccn_tool: " + error, hccn=dict(tool=tool, devices=[]))
+    if not ids:
+        module.fail_json(msg="no NPU devices: /dev/davinci* does not exist (driver not loaded?)",
+                         hccn=dict(tool=tool, devices=[]))
+    module.exit_json(changed=False, hccn=dict(tool=os.path.realpath(tool), devices=devices))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+#!/usr/bin/python
+# Copyright (c) ascend_verl.cluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+DOCUMENTATION = r"""
+---
+module: verify_report
+short_description: Diagnose a whole cluster from every node's checks and write the verify report
+version_added: 0.1.0
+description:
+  - Runs on the controller. Takes each node's M(ascend_verl.cluster.npu_health),
+    M(ascend_verl.cluster.hccn_info) and M(ascend_verl.cluster.hccl_connectivity) results and localises the faults
+    - a port that no peer reaches is blamed once with its local evidence (link down, net health), a pair of hosts
+    failing on every device is a path problem between them, TLS switches that differ across the cluster are an
+    error (HCCL refuses mixed TLS), a host that is down is reported as down and its peers are not blamed.
+  - Writes C(<report_name>.json) (with a C(failures) list of C({host, device, check, message})), C(.md) and
+    C(.junit.xml) to O(report_dir).
+author:
+  - ascend_verl.cluster maintainers (@ascend-verl)
+options:
+  hosts:
+    description:
+      - "Per host - C(unreachable) (bool) and C(msg), C(health) (the npu_health result), C(hccn) (the hccn_info
+        result), C(connectivity) (the hccl_connectivity result), C(env) (the node's environment file as a dict, or
+        null when it is missing)."
+    type: dict
+    required: true
+  check_env:
+    description: Check the environment file (present, one visible device per NPU).
+    type: bool
+    default: true
+  report_dir:
+    description: Where to write the reports; nothing is written when omitted.
+    type: path
+  report_name:
+    description: File name without suffix.
+    type: str
+    default: verify
+  context:
+    description: Free-form facts recorded in the JSON report (stack, topology, inventory, ...).
+    type: dict
+    default: {}
+  fail_on_failures:
+    description: Fail the task when any check failed, naming every failure.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    description: In check mode the diagnosis runs and no report is written.
+  diff_mode:
+    support: none
+    description: Reports are new files; there is no diff.
+"""
+
+EXAMPLES = r"""
+- name: Diagnose and report
+  ascend_verl.cluster.verify_report:
+    hosts: "{{ verify_results }}"
+    report_dir: "{{ playbook_dir }}/../reports"
+    report_name: "verify-{{ now(utc=true, fmt='%Y%m%dT%H%M%SZ') }}"
+"""
+
+RETURN = r"""
+ok:
+  description: No check failed.
+  returned: always
+  type: bool
+failures:
+  description: Every fault, localised; C(device) is the phy id or null for host-wide faults.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {host: node2, device: 3, check: link, message: "link DOWN, net health Fault; no peer reaches it (0 of 2 probes)"}
+summary:
+  description: Counts of hosts, failures and probes.
+  returned: always
+  type: dict
+matrix:
+  description: "C({src: {dst: [ok, total]}}): ping probes between each pair of reachable hosts."
+  returned: always
+  type: dict
+lines:
+  description: "One line per failure: C(host[ device N]: check: message)."
+  returned: always
+  type: list
+  elements: str
+  sample: ["node2 device 3: link: link DOWN, net health Fault; no peer reaches it (0 of 2 probes)"]
+files:
+  description: The reports written.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import json
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import diagnosis, reports
+
+
+def _markdown(result, context):
+    s = result["summary"]
+    lines = ["# Cluster verification: %s" % ("PASSED" if result["ok"] else "FAILED"), "",
+             "%d hosts (%d unreachable), %d probes (%d failed), %d failures."
+             % (s["hosts"], s["unreachable"], s["probes"], s["probes_failed"], s["failures"]), ""]
+    if context:
+        lines += ["- %s: %s" % (k, context[k]) for k in sorted(context)] + [""]
+    if result["failures"]:
+        rows = [[f["host"], "" if f["device"] is None else f["device"], f["check"], f["message"]]
+                for f in result["failures"]]
+        lines += ["## Failures", "", reports.markdown_table(["host", "device", "check", "message"], rows), ""]
+    names = sorted(result["matrix"], key=diagnosis.natural_key)
+    if len(names) > 1:
+        rows = [[a] + ["-" if a == b else "%d/%d" % tuple(result["matrix"][a][b]) for b in names] for a in names]
+        lines += ["## Ping matrix (ok/probes)", "", reports.markdown_table([""] + names, rows), ""]
+    return "\n".join(lines)
+
+
+def _junit(result, hosts):
+    cases = []
+    for host in sorted(hosts, key=diagnosis.natural_key):
+        mine = [f for f in result["failures"] if f["host"] == host]
+        text = "\n".join("%s: %s: %s" % (_where(f), f["check"], f["message"]) for f in mine)
+        cases.append({"classname": "verify", "name": host, "failure": text or None, "skipped": None})
+    return reports.junit_xml("verify", cases)
+
+
+def _where(failure):
+    return failure["host"] + ("" if failure["device"] is None else " device %s" % failure["device"])
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            hosts=dict(type="dict", required=True),
+            check_env=dict(type="bool", default=True),
+            report_dir=dict(type="path"),
+            report_name=dict(type="str", default="verify"),
+            context=dict(type="dict", default={}),
+            fail_on_failures=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    result = diagnosis.diagnose(p["hosts"], p["check_env"])
+    files = []
+    if p["report_dir"] and not module.check_mode:
+        doc = dict(result, context=p["context"])
+        files = reports.write_all(p["report_dir"], p["report_name"], {
+            "json": json.dumps(doc, indent=1, sort_keys=True) + "\n",
+            "md": _markdown(result, p["context"]) + "\n",
+            "junit.xml": _junit(result, p["hosts"]),
+        })
+    lines = ["%s: %s: %s" % (_where(f), f["check"], f["message"]) for f in result["failures"]]
+    # The reports are output, not managed state: writing them is not a change.
+    out = dict(changed=False, files=files, lines=lines, **result)
+    if not result["ok"] and p["fail_on_failures"]:
+        module.fail_json(msg="cluster verification failed: " + "; ".join(lines), **out)
+    module.exit_json(**out)
+
+
+if __name__ == "__main__":
+    main()

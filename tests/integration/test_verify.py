@@ -1,0 +1,101 @@
+"""playbooks/verify.yml on a simulated three-node Atlas 900 A2 PODc provisioned by site.yml:
+each injected fault is reported on the right host and device, and nothing else is blamed."""
+
+import glob
+import json
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from conftest import failures, playbook, simkit, stack_args, task_results
+
+REPORT_TASK = "Verify | diagnose the cluster and write the reports"
+
+
+@pytest.fixture(scope="module")
+def cluster(artifacts):
+    c = simkit.Cluster("vtest", "a2", 3).up()
+    rc, dummy, out = playbook(c.inventory, "site.yml", "-e", "hdk_health_delay=1", *stack_args(artifacts))
+    assert rc == 0, failures(out)
+    assert task_results(out, REPORT_TASK)["localhost"]["ok"] is True    # site.yml ends with verify
+    yield c
+    c.down()
+
+
+def verify(cluster, tmp_path, *args):
+    rc, stats, out = playbook(cluster.inventory, "playbooks/verify.yml", "-e", "verify_report_dir=%s" % tmp_path,
+                              *args)
+    report = task_results(out, REPORT_TASK)["localhost"]
+    return rc, report
+
+
+def blamed(report):
+    return [(f["host"], f["device"], f["check"]) for f in report["failures"]]
+
+
+def test_healthy_cluster_passes_and_writes_the_reports(cluster, tmp_path):
+    rc, report = verify(cluster, tmp_path)
+    assert rc == 0 and report["ok"] and report["failures"] == []
+    # same_index on 3 nodes: 3 host pairs x 8 rails, each probed once.
+    assert report["summary"]["probes"] == 24 and report["summary"]["probes_failed"] == 0
+    assert report["matrix"]["node1"]["node2"] == [8, 8]
+    json_file, = glob.glob(str(tmp_path / "verify-*.json"))
+    with open(json_file) as f:
+        doc = json.load(f)
+    assert doc["failures"] == [] and doc["context"]["topology"] == "same_index"
+    suite = ET.parse(json_file[:-len("json")] + "junit.xml").getroot()
+    assert suite.find("testsuite").get("tests") == "3" and suite.find("testsuite").get("failures") == "0"
+    assert "PASSED" in open(json_file[:-len("json")] + "md").read()
+
+
+def test_full_mesh_probes_every_device_pair(cluster, tmp_path):
+    rc, report = verify(cluster, tmp_path, "-e", "verify_topology=full_mesh")
+    assert rc == 0 and report["summary"]["probes"] == 3 * 64
+
+
+FAULTS = [
+    # (node, fault, args, undo args, what must be blamed)
+    ("node2", "npu-health", ("5", "Alarm"), ("npu-health", "5", "OK"), [("node2", 5, "health")]),
+    ("node3", "link-down", ("2",), ("link-up", "2"), [("node3", 2, "link")]),
+    ("node2", "npu-busy", ("4", "python3", "2048"), ("npu-idle", "4"), [("node2", 4, "processes")]),
+    ("node3", "dcmi-error", (), ("dcmi-ok",), [("node3", None, "driver"), ("node3", None, "hccn")]),
+    ("node1", "tls", ("6", "1"), ("tls", "6", "0"), [("node1", 6, "tls")]),
+    ("node1", "node-down", (), ("node-up",), [("node1", None, "reachable")]),
+]
+
+
+@pytest.mark.parametrize("node, fault, args, undo, expected", FAULTS, ids=[f[1] for f in FAULTS])
+def test_fault_is_localised(cluster, tmp_path, node, fault, args, undo, expected):
+    cluster.fault(node, fault, *args)
+    try:
+        rc, report = verify(cluster, tmp_path)
+    finally:
+        cluster.fault(node, *undo)
+    assert rc != 0
+    assert blamed(report) == expected, report["failures"]
+    doc_file, = glob.glob(str(tmp_path / "verify-*.json"))
+    with open(doc_file) as f:
+        assert [(x["host"], x["device"], x["check"]) for x in json.load(f)["failures"]] == expected
+    suite = ET.parse(doc_file[:-len("json")] + "junit.xml").getroot().find("testsuite")
+    assert suite.get("failures") == "1"
+
+
+def test_link_down_message_names_the_evidence(cluster, tmp_path):
+    cluster.fault("node2", "link-down", "7")
+    try:
+        rc, report = verify(cluster, tmp_path)
+    finally:
+        cluster.fault("node2", "link-up", "7")
+    assert report["failures"][0]["message"] == "link DOWN, net health Fault; no peer reaches it (0 of 2 probes)"
+    assert report["matrix"]["node1"]["node2"] == [7, 8]
+
+
+def test_check_mode_reports_without_failing(cluster, tmp_path):
+    cluster.fault("node3", "npu-health", "1", "Critical")
+    try:
+        rc, report = verify(cluster, tmp_path, "--check")
+    finally:
+        cluster.fault("node3", "npu-health", "1", "OK")
+    assert rc == 0 and blamed(report) == [("node3", 1, "health")]
+    assert not os.listdir(str(tmp_path))

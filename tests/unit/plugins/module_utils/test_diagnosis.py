@@ -1,0 +1,129 @@
+"""The controller's diagnosis: each fault named once, on the right host and device."""
+
+import copy
+
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import connectivity as conn
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import diagnosis
+
+
+def healthy(n=3, devices=8):
+    hosts = {}
+    for i in range(1, n + 1):
+        devs = [{"phy_id": d, "address": "198.19.0.%d" % (16 * i + d), "netmask": "255.255.240.0", "link": "UP",
+                 "net_health": "Success", "tls_switch": 0, "netdetect": "198.19.0.1", "gateway": "198.19.0.1",
+                 "errors": []} for d in range(devices)]
+        hosts["node%d" % i] = {
+            "unreachable": False,
+            "health": {"ok": True, "failures": [], "npu_smi": {"devices": [{}] * devices}},
+            "hccn": {"hccn": {"devices": devs}},
+            "connectivity": {"probes": [], "tcp": []},
+            "env": {"ASCEND_RT_VISIBLE_DEVICES": ",".join(str(d) for d in range(devices))},
+        }
+    return hosts
+
+
+def probe(hosts, topology="same_index", bad=lambda src, p: False):
+    """Fill every host's probes as hccl_connectivity would, `bad` deciding which fail."""
+    peers = [{"host": h, "address": "x", "devices": hosts[h]["hccn"]["hccn"]["devices"]} for h in sorted(hosts)
+             if not hosts[h]["unreachable"] and hosts[h]["hccn"].get("hccn")]
+    for peer in peers:
+        probes = conn.plan(peers, peer["host"], topology)
+        hosts[peer["host"]]["connectivity"]["probes"] = [
+            dict(p, src_host=peer["host"], ok=not bad(peer["host"], p),
+                 message="" if not bad(peer["host"], p) else "3 packets transmitted, 0 received, 100.00% packet loss")
+            for p in probes]
+    return hosts
+
+
+def where(result):
+    return [(f["host"], f["device"], f["check"]) for f in result["failures"]]
+
+
+def touches(host, device):
+    return lambda src, p: (src, p["src_device"]) == (host, device) or (p["dst_host"], p["dst_device"]) == (host, device)
+
+
+def test_healthy_cluster():
+    result = diagnosis.diagnose(probe(healthy()))
+    assert result["ok"] and result["failures"] == []
+    assert result["summary"] == {"hosts": 3, "unreachable": 0, "failed_hosts": 0, "failures": 0, "probes": 24,
+                                 "probes_failed": 0}
+    assert result["matrix"]["node1"]["node3"] == [8, 8] and result["matrix"]["node3"]["node1"] == [8, 8]
+
+
+def test_link_down_blames_only_that_port():
+    hosts = healthy()
+    dev = hosts["node2"]["hccn"]["hccn"]["devices"][3]
+    dev["link"], dev["net_health"] = "DOWN", "Fault"
+    result = diagnosis.diagnose(probe(hosts, bad=touches("node2", 3)))
+    assert where(result) == [("node2", 3, "link")]
+    assert result["failures"][0]["message"] == "link DOWN, net health Fault; no peer reaches it (0 of 2 probes)"
+
+
+def test_silent_port_without_local_evidence():
+    result = diagnosis.diagnose(probe(healthy(), bad=touches("node3", 6)))
+    assert where(result) == [("node3", 6, "connectivity")]
+
+
+def test_two_hosts_failing_with_each_other_is_a_path_problem():
+    bad = lambda src, p: {src, p["dst_host"]} == {"node1", "node3"}  # noqa: E731
+    result = diagnosis.diagnose(probe(healthy(), bad=bad))
+    assert where(result) == [("node1", None, "path")]
+    assert "between node1 and node3 fails (8 of 8)" in result["failures"][0]["message"]
+
+
+def test_two_node_cluster_single_failure_is_a_ping_not_a_dead_port():
+    result = diagnosis.diagnose(probe(healthy(2), bad=touches("node1", 2)))
+    assert where(result) == [("node1", 2, "ping")]
+
+
+def test_host_down_is_not_blamed_on_its_peers():
+    hosts = healthy()
+    hosts["node2"] = {"unreachable": True, "msg": "Failed to connect to the host via ssh"}
+    result = diagnosis.diagnose(probe(hosts))
+    assert where(result) == [("node2", None, "reachable")]
+    assert set(result["matrix"]) == {"node1", "node3"}
+
+
+def test_tls_flip_names_the_odd_port():
+    hosts = healthy()
+    hosts["node3"]["hccn"]["hccn"]["devices"][5]["tls_switch"] = 1
+    result = diagnosis.diagnose(probe(hosts))
+    assert where(result) == [("node3", 5, "tls")]
+    assert "TLS switch 1 while 23 other ports have 0" in result["failures"][0]["message"]
+
+
+def test_health_busy_and_driver_failures():
+    hosts = healthy()
+    hosts["node1"]["health"]["failures"] = [
+        {"device": "npu 4 chip 0 (phy 4)", "phy_id": 4, "check": "health", "found": "Alarm", "expected": "OK"},
+        {"device": "npu 6 chip 0 (phy 6)", "phy_id": 6, "check": "processes", "found": "pid 7 python (2048 MB)",
+         "expected": "no process"}]
+    hosts["node2"]["health"] = {"ok": False, "npu_smi": None, "failures": [
+        {"device": None, "phy_id": None, "check": "driver", "expected": "npu-smi answers",
+         "found": "dcmi module initialize failed. ret is -8005"}]}
+    hosts["node2"]["hccn"] = {"failed": True, "msg": "hccn_tool: dcmi module initialize failed. ret is -8005"}
+    result = diagnosis.diagnose(probe(hosts))
+    assert where(result) == [("node1", 4, "health"), ("node1", 6, "processes"),
+                             ("node2", None, "driver"), ("node2", None, "hccn")]
+
+
+def test_no_address_net_health_and_tcp_and_env():
+    hosts = healthy()
+    hosts["node1"]["hccn"]["hccn"]["devices"][0]["address"] = None
+    hosts["node3"]["hccn"]["hccn"]["devices"][7]["net_health"] = "Socket failed"
+    hosts["node2"]["env"] = None
+    hosts["node3"]["env"] = {"ASCEND_RT_VISIBLE_DEVICES": "0,1,2,3"}
+    hosts = probe(hosts)
+    hosts["node1"]["connectivity"]["tcp"] = [
+        {"src_host": "node1", "dst_host": "node2", "address": "198.18.0.12", "port": 6766, "state": "refused"},
+        {"src_host": "node1", "dst_host": "node3", "address": "198.18.0.13", "port": 60001, "state": "timeout"}]
+    result = diagnosis.diagnose(hosts)
+    assert where(result) == [("node1", None, "tcp"), ("node1", 0, "address"), ("node2", None, "env"),
+                             ("node3", None, "env"), ("node3", 7, "net_health")]
+    assert "ASCEND_RT_VISIBLE_DEVICES lists 4 devices, npu-smi shows 8" in result["failures"][3]["message"]
+    assert diagnosis.diagnose(copy.deepcopy(hosts), check_env=False)["summary"]["failures"] == 3
+
+
+def test_natural_order():
+    assert sorted(["node10", "node2", "node1"], key=diagnosis.natural_key) == ["node1", "node2", "node10"]
