@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import failures, playbook, simkit, stack_args
+from conftest import failures, playbook, simkit, stack_args, task_results
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +25,32 @@ def test_a3_site_installs_the_v08_line_then_changes_nothing(a3, artifacts):
     assert "package_name=Ascend-cann-A3-ops" in ops
     env = a3.ssh("node1", "bash -lc 'echo $ASCEND_RT_VISIBLE_DEVICES'").stdout.strip()
     assert env == ",".join(str(i) for i in range(16))
+    verified = task_results(out, "Verify | diagnose the cluster and write the reports")["localhost"]
+    assert verified["ok"] and verified["summary"]["probes"] == 0     # one node: no peers to ping
     start = time.monotonic()
     rc, stats, out = playbook(a3.inventory, "site.yml", *args)
     assert rc == 0 and stats["node1"]["changed"] == 0, stats
     print("second run on the A3 node: %.1f s" % (time.monotonic() - start))
+
+
+def test_a3_tls_flip_on_one_die_is_named(a3, tmp_path):
+    a3.fault("node1", "tls", "9", "1")
+    try:
+        rc, stats, out = playbook(a3.inventory, "playbooks/verify.yml", "-e", "verify_report_dir=%s" % tmp_path)
+    finally:
+        a3.fault("node1", "tls", "9", "0")
+    report = task_results(out, "Verify | diagnose the cluster and write the reports")["localhost"]
+    assert rc != 0 and [(f["host"], f["device"], f["check"]) for f in report["failures"]] == [("node1", 9, "tls")]
+    assert "TLS switch 1 while 15 other ports have 0" in report["failures"][0]["message"]
+
+
+def test_a3_audit_matches_the_v08_manifest(a3, tmp_path):
+    rc, stats, out = playbook(a3.inventory, "playbooks/audit.yml", "-e", "stack_name=v0.8",
+                              "-e", "audit_report_dir=%s" % tmp_path, "-e", "audit_fail_on_drift=true")
+    report = task_results(out, "Audit | compare the fleet and write the reports")["localhost"]
+    assert rc == 0 and report["drift"] == [], report["lines"]
+    row = report["rows"][0]["values"]
+    assert (row["driver"], row["toolkit"], row["kernels"], row["nnal"]) == ("25.5.0", "8.5.0", "8.5.0", "8.5.0")
 
 
 def test_a2_package_refused_on_a3_before_it_runs(a3, artifacts):

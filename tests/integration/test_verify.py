@@ -99,3 +99,47 @@ def test_check_mode_reports_without_failing(cluster, tmp_path):
         cluster.fault("node3", "npu-health", "1", "OK")
     assert rc == 0 and blamed(report) == [("node3", 1, "health")]
     assert not os.listdir(str(tmp_path))
+
+
+AUDIT_TASK = "Audit | compare the fleet and write the reports"
+
+
+def audit(cluster, tmp_path, *args):
+    rc, stats, out = playbook(cluster.inventory, "playbooks/audit.yml", "-e", "audit_report_dir=%s" % tmp_path, *args)
+    return rc, task_results(out, AUDIT_TASK)["localhost"]
+
+
+def test_audit_of_a_provisioned_fleet_matches_the_manifest(cluster, tmp_path):
+    rc, report = audit(cluster, tmp_path, "-e", "audit_fail_on_drift=true")
+    assert rc == 0 and report["drift"] == [] and report["summary"]["ok"] == 3
+    row = report["rows"][0]["values"]
+    assert (row["driver"], row["firmware"], row["toolkit"], row["kernels"], row["nnal"], row["triton"]) == (
+        "25.3.rc1", "7.8.0.1.211", "8.3.RC1", "8.3.RC1", "8.3.RC1", None)
+    assert sorted(f.rsplit(".", 1)[-1] for f in os.listdir(str(tmp_path))) == ["csv", "html", "json", "md", "xml"]
+
+
+def test_audit_names_the_node_whose_driver_was_edited(cluster, tmp_path):
+    info = "/usr/local/Ascend/driver/version.info"
+    cluster.ssh("node2", "cp %s /root/version.info.bak && sed -i 's/^Version=.*/Version=25.2.0/' %s" % (info, info))
+    try:
+        rc, report = audit(cluster, tmp_path, "-e", "audit_fail_on_drift=true")
+    finally:
+        cluster.ssh("node2", "mv /root/version.info.bak " + info)
+    assert rc != 0
+    assert set(d["host"] for d in report["drift"]) == {"node2"}
+    assert report["lines"][0] == "node2: driver 25.2.0 (expected 25.3.rc1)"
+    html, = glob.glob(str(tmp_path / "audit-*.html"))
+    text = open(html).read()
+    assert text.count('class="drift"') == len(report["drift"]) and 'title="node2: driver 25.2.0' in text
+
+
+def test_audit_lists_an_unreachable_host(cluster, tmp_path):
+    cluster.fault("node3", "node-down")
+    try:
+        rc, report = audit(cluster, tmp_path)
+    finally:
+        cluster.fault("node3", "node-up")
+    assert rc == 0 and report["drift"] == []        # audit_fail_on_drift is off by default
+    assert [(u["host"], u["status"]) for u in report["not_audited"]] == [("node3", "unreachable")]
+    md, = glob.glob(str(tmp_path / "audit-*.md"))
+    assert "- node3: unreachable" in open(md).read()

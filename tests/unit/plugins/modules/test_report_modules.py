@@ -1,0 +1,81 @@
+"""hccn_info, ascend_versions, verify_report and fleet_audit end to end as modules."""
+
+import json
+import os
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.ascend_verl.cluster.plugins.modules import ascend_versions, fleet_audit, hccn_info, verify_report
+
+
+def run(module, capsys, args):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exc:
+            module.main()
+    return exc.value.code, json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def hccn_tool(tmp_path):
+    """A fake hccn_tool: answers per command, link DOWN on device 1, or -8005 everywhere."""
+    def make(mode="ok"):
+        tool = tmp_path / "hccn_tool"
+        tool.write_text("""#!/bin/sh
+[ "%s" = dcmi ] && { echo 'dcmi module initialize failed. ret is -8005'; exit 1; }
+case "$3" in
+  -ip) echo "ipaddr:10.0.0.1$2"; echo "netmask:255.255.255.0";;
+  -link) [ "$2" = 1 ] && echo 'link status: DOWN' || echo 'link status: UP';;
+  -net_health) echo 'net health status: Success';;
+  -tls) echo "dev_id:$2, tls switch[0](0:disable, 1:enable), tls preconfigured[1](0:non-preset, 1:preset), tls alarm time threshold[60]days";;
+  -netdetect) echo 'netdetect address: 10.0.0.254';;
+  -gateway) echo "default gateway:10.0.0.254, Iface:eth$2";;
+esac
+""" % mode)
+        tool.chmod(0o755)
+        return str(tool)
+    return make
+
+
+def test_hccn_info_reads_each_device(hccn_tool, capsys):
+    rc, out = run(hccn_info, capsys, {"hccn_tool_path": hccn_tool(), "devices": [0, 1], "_ansible_check_mode": True})
+    assert rc == 0 and out["changed"] is False
+    assert [(d["phy_id"], d["address"], d["link"], d["tls_switch"]) for d in out["hccn"]["devices"]] == [
+        (0, "10.0.0.10", "UP", 0), (1, "10.0.0.11", "DOWN", 0)]
+
+
+def test_hccn_info_not_started_and_missing(hccn_tool, tmp_path, capsys):
+    rc, out = run(hccn_info, capsys, {"hccn_tool_path": hccn_tool("dcmi"), "devices": [0]})
+    assert rc == 1 and "-8005: the device is not started" in out["msg"]
+    rc, out = run(hccn_info, capsys, {"hccn_tool_path": str(tmp_path / "none"), "devices": [0]})
+    assert rc == 1 and "the NPU driver is not installed" in out["msg"]
+
+
+def test_ascend_versions_on_a_bare_tree(tmp_path, capsys):
+    rc, out = run(ascend_versions, capsys, {
+        "ascend_install_path": str(tmp_path / "Ascend"), "cann_install_path": str(tmp_path / "Ascend"),
+        "conda_prefix": str(tmp_path / "conda"), "env_file": str(tmp_path / "npu.env"),
+        "npu_smi_path": str(tmp_path / "npu-smi"), "_ansible_check_mode": True})
+    assert rc == 0 and out["changed"] is False and out["env_file"] is None
+    assert out["versions"]["driver"] is None and out["versions"]["arch"] == os.uname().machine
+
+
+def test_verify_report_writes_and_fails(tmp_path, capsys):
+    hosts = {"node1": {"unreachable": False, "health": {"ok": True, "failures": [], "npu_smi": {"devices": []}},
+                       "hccn": {"hccn": {"devices": []}}, "connectivity": {}, "env": {}},
+             "node2": {"unreachable": True, "msg": "ssh: connect timed out"}}
+    rc, out = run(verify_report, capsys, {"hosts": hosts, "report_dir": str(tmp_path), "report_name": "v"})
+    assert rc == 1 and out["lines"] == ["node2: reachable: unreachable: ssh: connect timed out"]
+    assert sorted(os.listdir(str(tmp_path))) == ["v.json", "v.junit.xml", "v.md"]
+    assert json.load(open(str(tmp_path / "v.json")))["failures"][0]["host"] == "node2"
+
+
+def test_fleet_audit_check_mode_writes_nothing_then_fails_on_drift(tmp_path, capsys):
+    manifest = {"name": "seed", "components": {"driver": {"version": "25.3.rc1"}}}
+    hosts = {"node1": {"versions": {"driver": "25.3.rc1"}}, "node2": {"versions": {"driver": "25.2.0"}}}
+    args = {"hosts": hosts, "manifest": manifest, "report_dir": str(tmp_path), "fail_on_drift": True}
+    rc, out = run(fleet_audit, capsys, dict(args, _ansible_check_mode=True))
+    assert rc == 1 and out["msg"] == "fleet audit: node2: driver 25.2.0 (expected 25.3.rc1)"
+    assert os.listdir(str(tmp_path)) == []
+    rc, out = run(fleet_audit, capsys, dict(args, fail_on_drift=False, formats=["csv", "junit"]))
+    assert rc == 0 and sorted(os.path.basename(f) for f in out["files"]) == ["audit.csv", "audit.junit.xml"]
