@@ -68,8 +68,8 @@ def distributions(env_dir):
     """{component: [(version, dist-info dir)]} for the packages the audit follows."""
     found = {}
     for sp in site_packages(env_dir):
-        metas = glob.glob(os.path.join(sp, "*.dist-info", "METADATA")) + glob.glob(os.path.join(sp, "*.egg-info",
-                                                                                                  "PKG-INFO"))
+        metas = (glob.glob(os.path.join(sp, "*.dist-info", "METADATA"))
+                 + glob.glob(os.path.join(sp, "*.egg-info", "PKG-INFO")))
         for meta in sorted(metas):
             text = _read(meta)
             name, version = key_value(text, "Name", ":"), key_value(text, "Version", ":")

@@ -16,7 +16,7 @@ description:
   - Also opens a TCP connection from the host network to each peer on each of O(tcp_ports). A refused connection
     proves the path is open (nothing listens yet); a timeout means a firewall drops it.
   - Peers come from the inventory's M(ascend_verl.cluster.hccn_info) results, see the example; nothing is typed in.
-  - Never fails because a probe failed; the controller aggregates every node's results (see P(ascend_verl.cluster.verify#playbook)).
+  - Never fails because a probe failed; the controller aggregates every node's results (the P(ascend_verl.cluster.verify#role) role, C(playbooks/verify.yml)).
 author:
   - ascend_verl.cluster maintainers (@ascend-verl)
 options:

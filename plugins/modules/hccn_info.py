@@ -13,7 +13,7 @@ description:
     C(-gateway) (the vendor's pre-flight list) and returns the parsed values.
   - Devices are the driver's C(/dev/davinci<N>) unless O(devices) names them.
   - Fails with the cause when hccn_tool is missing (driver not installed) or the devices are not started (C(-8005)).
-    A question that fails for one device only is listed in that device's RV(hccn.devices[].errors).
+    A question that fails for one device only is listed in that device's C(errors).
 author:
   - ascend_verl.cluster maintainers (@ascend-verl)
 options:

@@ -64,13 +64,17 @@ ok:
   type: bool
   sample: false
 failures:
-  description: Every failed check; C(device) (a label) and C(phy_id) are null for node-wide checks.
+  description:
+    - Every failed check; C(device) (a label) and C(phy_id) are null for node-wide checks.
+    - The C(driver) check also has C(kind) - C(not_started) (C(-8005), a driver or firmware change waits for a
+      reboot), C(not_installed) or C(other).
   returned: always
   type: list
   elements: dict
   sample:
     - {device: "npu 3 chip 0 (phy 3)", phy_id: 3, check: processes, found: "pid 4242 python (2048 MB)", expected: no process}
-    - {device: null, phy_id: null, check: driver, found: "dcmi module initialize failed. ret is -8005", expected: npu-smi answers}
+    - {device: null, phy_id: null, check: driver, kind: not_started, found: "dcmi module initialize failed. ret is -8005",
+       expected: npu-smi answers}
 npu_smi:
   description: The parsed npu-smi output (see M(ascend_verl.cluster.npu_smi_info)); null when npu-smi did not answer.
   returned: always
@@ -102,7 +106,8 @@ def main():
     info, error, dummy = npu_smi.run_info(module, p["npu_smi_path"])
     if error:
         found = error["message"] + (" (%s)" % error["hint"] if error["hint"] else "")
-        failures = [{"device": None, "phy_id": None, "check": "driver", "found": found, "expected": "npu-smi answers"}]
+        failures = [{"device": None, "phy_id": None, "check": "driver", "kind": error["kind"], "found": found,
+                     "expected": "npu-smi answers"}]
     else:
         failures = npu_smi.check_health(info, expected, p["require_no_processes"], p["min_free_hbm_mb"])
     result = dict(changed=False, ok=not failures, failures=failures, npu_smi=info)

@@ -1,23 +1,36 @@
 """`make bench`: measured figures, each as a ratio against a baseline run in this process.
 
 Sections (all on simulated clusters booted here):
-  sim    boot time and memory of N-node clusters; baseline = the smallest N, so the ratio
-         shows how the cost per node scales (1.0 = perfectly linear).
-Results: printed as a table and written to reports/bench-<timestamp>.json.
+  sim      boot time and memory of N-node clusters; baseline = the smallest N, so the ratio
+           shows how the cost per node scales (1.0 = perfectly linear).
+  fabric   on one cluster of max(N) A2 nodes with the driver installed, for each N:
+           (a) playbooks/verify.yml (health, RoCE ports, same_index pings, TCP, report) against
+               the vendor-doc way, a serial loop of `ssh node hccn_tool -i D -ping -g address X`
+               over the same device pairs.  The loop would run for hours, so it is timed on a
+               random sample of --sample probes and extrapolated per probe;
+           (b) playbooks/audit.yml against gather_facts plus one shell command per component
+               (tools/bench/audit_baseline.yml), both run in full.
+Results: printed as tables and written to reports/bench-<timestamp>.json.
 """
 
 import argparse
 import datetime
 import json
 import os
+import random
 import subprocess
 import sys
+import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SIM = os.path.join(REPO, "tools", "simcluster", "simcluster")
 ANSIBLE = os.path.join(REPO, ".venv", "bin", "ansible")
+PLAYBOOK = ANSIBLE + "-playbook"
 NAME = "bench"
+sys.path.insert(0, os.path.join(REPO, "tools", "simcluster", "tests"))
+import simkit  # noqa: E402  (the simulator's test kit: SSH with pinned host keys)
 
 
 def mem_available_mb():
@@ -69,6 +82,71 @@ def bench_sim(sizes):
     return rows
 
 
+def provision(cluster, nodes):
+    """The driver on every node (what hccn_tool needs), installed as the hdk role would."""
+    out = os.path.join(REPO, "build", "artifacts", "seed")
+    run([SIM, "artifacts", "--stack", "seed", "--out", out, "--arch", os.uname().machine])
+    run_file = simkit.run_file(out, "driver")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for node, proc in zip(nodes, pool.map(lambda n: cluster.install_driver(n, run_file), nodes)):
+            if proc.returncode != 0:
+                raise RuntimeError("%s: driver install failed: %s" % (node, proc.stdout[-500:]))
+
+
+def pairs(cluster, n, devices=8):
+    """The same_index pairs of the first n nodes, each unordered pair once (what verify probes)."""
+    names = ["node%d" % i for i in range(1, n + 1)]
+    return [(a, d, cluster.device_ip(b, d)) for i, a in enumerate(names) for b in names[i + 1:]
+            for d in range(devices)]
+
+
+def vendor_probe(cluster, probe):
+    node, dev, address = probe
+    proc = cluster.ssh(node, "/usr/local/Ascend/driver/tools/hccn_tool -i %d -ping -g address %s" % (dev, address),
+                       check=False)
+    if "3 received" not in proc.stdout:
+        raise RuntimeError("vendor probe %s failed: %s%s" % (probe, proc.stdout, proc.stderr))
+
+
+def playbook_s(args, env):
+    start = time.monotonic()
+    run([PLAYBOOK] + args, env=env, cwd=REPO)
+    return time.monotonic() - start
+
+
+def bench_fabric(sizes, sample):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"))
+    top = max(sizes)
+    run([SIM, "down", NAME])
+    cluster = simkit.Cluster(NAME, "a2", top).up()
+    nodes = ["node%d" % i for i in range(1, top + 1)]
+    provision(cluster, nodes)
+    reports = tempfile.mkdtemp(prefix="bench-reports-")
+    rows = []
+    for n in sorted(sizes):
+        limit = ["--limit", "npu_nodes[0:%d],localhost" % (n - 1), "-f", str(max(n, 5))]
+        inv = ["-i", cluster.inventory]
+        verify = playbook_s(inv + limit + ["playbooks/verify.yml", "-e", "verify_report_dir=" + reports,
+                                           "-e", "verify_check_env=false",
+                                           "-e", '{"verify_tcp_ports": ["6766", "60000-60050"]}'], env)
+        audit = playbook_s(inv + limit + ["playbooks/audit.yml", "-e", "audit_report_dir=" + reports], env)
+        facts = playbook_s(inv + limit + [os.path.join("tools", "bench", "audit_baseline.yml")], env)
+        rows.append({"nodes": n, "probes": len(pairs(cluster, n)), "verify_s": round(verify, 1),
+                     "audit_s": round(audit, 1), "baseline_audit_s": round(facts, 1)})
+    # The vendor loop: serial, one SSH + one hccn_tool -ping per pair, on a random sample.
+    chosen = random.Random(20261125).sample(pairs(cluster, top), min(sample, len(pairs(cluster, top))))
+    start = time.monotonic()
+    for probe in chosen:
+        vendor_probe(cluster, probe)
+    per_probe = (time.monotonic() - start) / len(chosen)
+    for r in rows:
+        r["baseline_verify_s"] = round(r["probes"] * per_probe, 1)
+        r["verify_speedup"] = round(r["baseline_verify_s"] / r["verify_s"], 1)
+        r["audit_speedup"] = round(r["baseline_audit_s"] / r["audit_s"], 1)
+    cluster.down()
+    return {"rows": rows, "vendor_probe_s": round(per_probe, 3), "vendor_sample": len(chosen)}
+
+
 def table(rows):
     keys = list(rows[0])
     widths = [max(len(k), *(len(str(r[k])) for r in rows)) for k in keys]
@@ -80,17 +158,28 @@ def table(rows):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="8,64", help="cluster sizes for the sim section")
+    parser.add_argument("--fabric-sizes", default="8,16,32,64", help="cluster sizes for the fabric section")
+    parser.add_argument("--sample", type=int, default=200, help="vendor-loop probes actually timed")
+    parser.add_argument("--sections", default="sim,fabric")
     parser.add_argument("--out", default=os.path.join(REPO, "reports"))
     args = parser.parse_args(argv)
-    sizes = sorted(int(s) for s in args.sizes.split(","))
+    sections = args.sections.split(",")
     results = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
                "machine": {"cpus": os.cpu_count(), "mem_available_mb": round(mem_available_mb())}}
     try:
-        results["sim"] = bench_sim(sizes)
+        if "sim" in sections:
+            results["sim"] = bench_sim(sorted(int(s) for s in args.sizes.split(",")))
+            print("== simulated cluster: boot, reach with Ansible, memory, teardown")
+            print(table(results["sim"]))
+        if "fabric" in sections:
+            results["fabric"] = bench_fabric([int(s) for s in args.fabric_sizes.split(",")], args.sample)
+            print("== connectivity (verify.yml vs serial vendor loop) and audit (audit.yml vs facts + "
+                  "one command per component)")
+            print("vendor loop: %.3f s per probe over a random sample of %d probes"
+                  % (results["fabric"]["vendor_probe_s"], results["fabric"]["vendor_sample"]))
+            print(table(results["fabric"]["rows"]))
     finally:
         subprocess.run([SIM, "down", NAME], check=False, stdout=subprocess.DEVNULL)
-    print("== simulated cluster: boot, reach with Ansible, memory, teardown")
-    print(table(results["sim"]))
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "bench-%s.json" % time.strftime("%Y%m%d-%H%M%S"))
     with open(path, "w") as f:

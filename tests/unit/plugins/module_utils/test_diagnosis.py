@@ -66,7 +66,8 @@ def test_silent_port_without_local_evidence():
 
 
 def test_two_hosts_failing_with_each_other_is_a_path_problem():
-    bad = lambda src, p: {src, p["dst_host"]} == {"node1", "node3"}  # noqa: E731
+    def bad(src, p):
+        return {src, p["dst_host"]} == {"node1", "node3"}
     result = diagnosis.diagnose(probe(healthy(), bad=bad))
     assert where(result) == [("node1", None, "path")]
     assert "between node1 and node3 fails (8 of 8)" in result["failures"][0]["message"]
