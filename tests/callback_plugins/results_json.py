@@ -16,6 +16,7 @@ requirements:
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -29,11 +30,17 @@ class CallbackModule(CallbackBase):
     def __init__(self):
         super(CallbackModule, self).__init__()
         self.tasks = []
+        self.started = time.monotonic()
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self.started = time.monotonic()
 
     def _record(self, result, status):
         task = result._task.get_name()
         if not self.tasks or self.tasks[-1]["name"] != task:
             self.tasks.append({"name": task, "hosts": {}})
+        # seconds from the task's start to its last host result (for finding slow tasks)
+        self.tasks[-1]["seconds"] = round(time.monotonic() - self.started, 3)
         entry = dict(result._result)
         entry["_status"] = status
         self.tasks[-1]["hosts"][result._host.get_name()] = entry

@@ -29,6 +29,7 @@ SIM = os.path.join(REPO, "tools", "simcluster", "simcluster")
 ANSIBLE = os.path.join(REPO, ".venv", "bin", "ansible")
 PLAYBOOK = ANSIBLE + "-playbook"
 NAME = "bench"
+IN_FLIGHT = 192         # probes in flight across the whole simulated cluster
 sys.path.insert(0, os.path.join(REPO, "tools", "simcluster", "tests"))
 import simkit  # noqa: E402  (the simulator's test kit: SSH with pinned host keys)
 
@@ -108,6 +109,12 @@ def vendor_probe(cluster, probe):
         raise RuntimeError("vendor probe %s failed: %s%s" % (probe, proc.stdout, proc.stderr))
 
 
+def latest_report(directory, kind):
+    names = sorted(f for f in os.listdir(directory) if f.startswith(kind + "-") and f.endswith(".json"))
+    with open(os.path.join(directory, names[-1])) as f:
+        return json.load(f)
+
+
 def playbook_s(args, env):
     start = time.monotonic()
     run([PLAYBOOK] + args, env=env, cwd=REPO)
@@ -126,12 +133,19 @@ def bench_fabric(sizes, sample):
     for n in sorted(sizes):
         limit = ["--limit", "npu_nodes[0:%d],localhost" % (n - 1), "-f", str(max(n, 5))]
         inv = ["-i", cluster.inventory]
+        # Every probe is a process on this one machine (real nodes have their own CPUs and
+        # memory): cap what is in flight cluster-wide, at most the default 32 per node.
+        parallel = max(1, min(32, IN_FLIGHT // n))
         verify = playbook_s(inv + limit + ["playbooks/verify.yml", "-e", "verify_report_dir=" + reports,
-                                           "-e", "verify_check_env=false",
+                                           "-e", "verify_check_env=false", "-e", "verify_parallel=%d" % parallel,
                                            "-e", '{"verify_tcp_ports": ["6766", "60000-60050"]}'], env)
+        checked = latest_report(reports, "verify")
+        if checked["failures"]:
+            raise RuntimeError("verify on %d nodes reported failures: %s" % (n, checked["failures"][:3]))
         audit = playbook_s(inv + limit + ["playbooks/audit.yml", "-e", "audit_report_dir=" + reports], env)
         facts = playbook_s(inv + limit + [os.path.join("tools", "bench", "audit_baseline.yml")], env)
-        rows.append({"nodes": n, "probes": len(pairs(cluster, n)), "verify_s": round(verify, 1),
+        assert checked["summary"]["probes"] == len(pairs(cluster, n)), checked["summary"]
+        rows.append({"nodes": n, "probes": len(pairs(cluster, n)), "parallel": parallel, "verify_s": round(verify, 1),
                      "audit_s": round(audit, 1), "baseline_audit_s": round(facts, 1)})
     # The vendor loop: serial, one SSH + one hccn_tool -ping per pair, on a random sample.
     chosen = random.Random(20261125).sample(pairs(cluster, top), min(sample, len(pairs(cluster, top))))

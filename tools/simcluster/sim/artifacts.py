@@ -20,7 +20,7 @@ import tarfile
 
 import yaml
 
-from . import config
+from . import config, pyartifacts
 
 ARCHES = ("aarch64", "x86_64")
 CHIPS = {"A2": "910b", "A3": "910_93"}
@@ -137,15 +137,20 @@ def packages(manifest, arches=ARCHES):
     return out
 
 
-def generate(stack, out_dir, arch=None):
-    """Write every .run of the stack (one arch, or both) and SHA256SUMS; return the paths."""
+def generate(stack, out_dir, arch=None, python=True):
+    """Write every .run of the stack (one arch, or both), with python=True also its Python
+    half (pyartifacts: conda installers, wheelhouse, source archives), and SHA256SUMS;
+    return the paths."""
     if arch is not None and arch not in ARCHES:
         raise ValueError("unknown arch %r (known: %s)" % (arch, ", ".join(ARCHES)))
     manifest = load_manifest(stack)
     os.makedirs(out_dir, exist_ok=True)
     written, sums = [], []
-    for name, meta in packages(manifest, (arch,) if arch else ARCHES):
-        data = build_run(meta)
+    files = [(name, build_run(meta)) for name, meta in packages(manifest, (arch,) if arch else ARCHES)]
+    if python:
+        for one in ((arch,) if arch else ARCHES):
+            files += pyartifacts.generate(manifest, one)
+    for name, data in files:
         target = os.path.join(out_dir, name)
         with open(target, "wb") as f:
             f.write(data)

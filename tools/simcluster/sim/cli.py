@@ -41,7 +41,9 @@ def _parser():
     art = sub.add_parser("artifacts", help="generate the vendor installer stand-ins of a stack")
     art.add_argument("--stack", required=True)
     art.add_argument("--out", required=True)
-    art.add_argument("--arch", help="target architecture (default: this machine's)")
+    art.add_argument("--arch", help="target architecture (default: both)")
+    art.add_argument("--no-python", action="store_true",
+                     help="only the HDK/CANN .run files, not the Python half (conda, wheelhouse, sources)")
     sub.add_parser("rootfs", help="build the cached node rootfs now (up does it when needed)")
     ssh = sub.add_parser("ssh", help="ssh into a node with the cluster's key and known_hosts")
     ssh.add_argument("name")
@@ -89,7 +91,7 @@ def main(argv=None):
         elif args.cmd == "artifacts":
             from . import artifacts
             try:
-                written = artifacts.generate(args.stack, args.out, args.arch)
+                written = artifacts.generate(args.stack, args.out, args.arch, python=not args.no_python)
             except ValueError as err:
                 raise SimError(str(err))
             print("simcluster: %d files in %s" % (len(written), args.out))

@@ -124,6 +124,7 @@ def up(name, profile, nodes, mgmt_cidr=None, fabric_cidr=None, disk=config.NODE_
         raise SimError("unknown profile %r (known: %s)" % (profile, ", ".join(profiles.names())))
     start = time.time()
     base = rootfs.ensure(log)                     # may take a minute, once
+    _raise_host_limits()
     with _GlobalLock():
         if os.path.exists(registry_path(name)) or _leftovers(name):
             raise SimError("cluster %r is already up (simcluster down %s)" % (name, name))
@@ -204,6 +205,31 @@ def _prepare_node(reg, idx, node, hosts_text, client_pub):
                                               hosts_text, client_pub, conf)
     reg["nodes"][node["name"]] = {"index": idx + 1, "mgmt_ip": node["mgmt_ip"], "dir": ndir}
     return "%s,%s %s %s\n" % (node["mgmt_ip"], node["name"], keytype, pubkey)
+
+
+# Host-wide kernel limits sized for hundreds of simulated ports, raised (never lowered) at
+# every `up`:
+# - the ARP table is one table for all network namespaces: its default hard limit (1024
+#   entries) is reached by 16 nodes x 8 ports that ping each other, after which new
+#   neighbours fail ("neighbor table overflow", ping: No buffer space available);
+# - a broadcast on a fabric bridge is cloned to every port through the CPU's input
+#   backlog, whose default (1000 packets) overflows in an ARP burst.
+# Real NICs have their own tables and queues, so these limits belong to the simulation.
+HOST_LIMITS = {
+    "/proc/sys/net/ipv4/neigh/default/gc_thresh1": 65536,
+    "/proc/sys/net/ipv4/neigh/default/gc_thresh2": 131072,
+    "/proc/sys/net/ipv4/neigh/default/gc_thresh3": 262144,
+    "/proc/sys/net/core/netdev_max_backlog": 250000,
+}
+
+
+def _raise_host_limits():
+    for path, wanted in HOST_LIMITS.items():
+        with open(path) as f:
+            current = int(f.read().strip())
+        if current < wanted:
+            with open(path, "w") as f:
+                f.write("%d\n" % wanted)
 
 
 def _leaf_of(index):

@@ -19,7 +19,7 @@ HCCN = "/usr/local/Ascend/driver/tools/hccn_tool"   # the driver does not put it
 @pytest.fixture(scope="module")
 def packages(tmp_path_factory):
     out = tmp_path_factory.mktemp("artifacts")
-    artifacts.generate("seed", str(out))
+    artifacts.generate("seed", str(out), python=False)
     return str(out)
 
 

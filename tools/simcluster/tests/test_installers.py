@@ -23,8 +23,8 @@ HDK_LINE = re.compile(r"^\[(Driver|Firmware)\] \[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\
 @pytest.fixture(scope="module")
 def packages(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
-    artifacts.generate("seed", str(out), "aarch64")
-    artifacts.generate("v0.8", str(out / "v08"), "aarch64")
+    artifacts.generate("seed", str(out), "aarch64", python=False)
+    artifacts.generate("v0.8", str(out / "v08"), "aarch64", python=False)
     return out
 
 
@@ -78,7 +78,7 @@ FRESH = ("--nox11", "--full", "--quiet", "--install-for-all")
 
 
 def test_generate_is_deterministic_and_checksummed(packages, tmp_path):
-    again = artifacts.generate("seed", str(tmp_path), "aarch64")
+    again = artifacts.generate("seed", str(tmp_path), "aarch64", python=False)
     assert (tmp_path / "SHA256SUMS").read_text() == (packages / "SHA256SUMS").read_text()
     for line in (packages / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split("  ")
