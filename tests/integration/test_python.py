@@ -25,7 +25,7 @@ def a2():
     c.down()
 
 
-def env_versions(cluster, node, names=SEED):
+def env_versions(cluster, node, names=tuple(SEED)):
     script = ("import importlib.metadata as m, json, sys\nout = {}\nfor n in sys.argv[1:]:\n"
               "    try:\n        out[n] = m.version(n)\n    except m.PackageNotFoundError:\n        out[n] = None\n"
               "print(json.dumps(out))")

@@ -151,8 +151,8 @@ def sources(manifest, arch):
     tree = dict(("sglang/python/" + n, src.read(n)) for n in src.namelist()
                 if n.startswith("sglang/") and not n.endswith("/"))
     # xgrammar needs upstream triton on x86, which then shadows triton-ascend (1.4 item 7)
-    deps = ",\n    ".join(['"%s==%s"' % kv for kv in sorted(SGLANG_DEPS.items())]
-                           + ['"triton; platform_machine == \'x86_64\'"'])
+    pins = ['"%s==%s"' % kv for kv in sorted(SGLANG_DEPS.items())]
+    deps = ",\n    ".join(pins + ['"triton; platform_machine == \'x86_64\'"'])
     dynamic = sg["pyproject"] == "pyproject_npu.toml"
     npu = ("[build-system]\nrequires = [\"setuptools>=61\"%s]\nbuild-backend = \"setuptools.build_meta\"\n\n"
            "[project]\nname = \"sglang\"\n%s\ndescription = \"simcluster stand-in of SGLang's NPU pyproject\"\n"
