@@ -30,6 +30,10 @@ options:
     description: Devices read at the same time.
     type: int
     default: 8
+  timeout:
+    description: Seconds one C(hccn_tool) call may take before it counts as hung (the device's error).
+    type: int
+    default: 30
 extends_documentation_fragment:
   - ascend_verl.cluster.attributes
 """
@@ -84,6 +88,7 @@ def main():
             hccn_tool_path=dict(type="path"),
             devices=dict(type="list", elements="int"),
             parallel=dict(type="int", default=8),
+            timeout=dict(type="int", default=30),
         ),
         supports_check_mode=True,
     )
@@ -93,7 +98,7 @@ def main():
         module.fail_json(msg="hccn_tool not found (%s): the NPU driver is not installed"
                          % (p["hccn_tool_path"] or ", ".join(hccn.SEARCH_PATHS)))
     ids = p["devices"] if p["devices"] is not None else hccn.device_ids()
-    devices, error = hccn.collect(lambda args: hccn.run(tool, args), ids, p["parallel"])
+    devices, error = hccn.collect(lambda args: hccn.run(tool, args, p["timeout"]), ids, p["parallel"])
     if error:
         module.fail_json(msg="hccn_tool: " + error, hccn=dict(tool=tool, devices=[]))
     if not ids:

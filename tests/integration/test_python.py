@@ -3,6 +3,7 @@ offline (the nodes have no route anywhere): conda, the SGLang/Megatron NPU stack
 with exactly the manifest's versions, a second run that changes nothing, and the faults."""
 
 import json
+import re
 import time
 
 import pytest
@@ -25,11 +26,11 @@ def a2():
     c.down()
 
 
-def env_versions(cluster, node, names=tuple(SEED)):
+def env_versions(cluster, node, names=tuple(SEED), env=ENV):
     script = ("import importlib.metadata as m, json, sys\nout = {}\nfor n in sys.argv[1:]:\n"
               "    try:\n        out[n] = m.version(n)\n    except m.PackageNotFoundError:\n        out[n] = None\n"
               "print(json.dumps(out))")
-    out = cluster.ssh(node, "%s/bin/python -c '%s' %s" % (ENV, script, " ".join(names))).stdout
+    out = cluster.ssh(node, "%s/bin/python -c '%s' %s" % (env, script, " ".join(names))).stdout
     return json.loads(out)
 
 
@@ -99,3 +100,25 @@ def test_an_env_with_python_310_is_left_untouched(a2, artifacts):
     assert "conda env legacy (%s) has Python 3.10.14, not 3.11; it was left untouched" % legacy in msg
     assert a2.ssh("node1", "cat %s/keep; ls %s/conda-meta" % (legacy, legacy)).stdout.split() == [
         "mine", "python-3.10.14-h0_cpython.json"]
+
+
+def test_the_upstream_script_on_line_b_is_caught_skipping_verl(a2, artifacts):
+    """sglang_npu_method=upstream_script: verl's own script, reaching GitHub/GitCode through git
+    mirrors (the simulated internet), exits 0 without installing verl (verl_npu_stack.md 1.4
+    item 1); the role's check says so and points at the log."""
+    net = "file:///opt/simcluster/internet/"
+    extra = {"conda_env_name": "upstream", "sglang_npu_method": "upstream_script",
+             "sglang_npu_upstream_git_mirrors": {"https://github.com/": net + "github.com/",
+                                                 "https://gitcode.com/": net + "gitcode.com/"},
+             "sglang_npu_upstream_env": {"PATH": "/opt/simcluster/internet/bin:/usr/local/bin:/usr/bin:/bin"}}
+    rc, stats, out = playbook(a2.inventory, "playbooks/python.yml", "--limit", "node1", "-e", json.dumps(extra),
+                              *stack_args(artifacts, "v0.8"))
+    assert rc != 0
+    msg = failures(out)["node1"]
+    assert "env upstream: " in msg and "verl wanted 0.8.0, found nothing" in msg, msg
+    assert "after the upstream install script exited 0" in msg
+    log = a2.ssh("node1", "cat " + re.search(r"log on the node: (\S+)\)", msg).group(1)).stdout
+    assert "verl/recipe: No such file or directory" in log and log.rstrip().endswith("Successfully installed all packages")
+    env = "/opt/miniforge3/envs/upstream"
+    got = env_versions(a2, "node1", ["torch-npu", "deep-ep", "megatron-core", "verl"], env=env)
+    assert got == {"torch-npu": "2.8.0.post2", "deep-ep": "1.2.1", "megatron-core": "0.16.0", "verl": None}, got

@@ -136,8 +136,11 @@ def bench_fabric(sizes, sample):
         # Every probe is a process on this one machine (real nodes have their own CPUs and
         # memory): cap what is in flight cluster-wide, at most the default 32 per node.
         parallel = max(1, min(32, IN_FLIGHT // n))
+        # All N simulated nodes share this machine's cores: a tool call that takes milliseconds on
+        # a node can wait tens of seconds for a CPU here, so the hung-tool limit is raised.
         verify = playbook_s(inv + limit + ["playbooks/verify.yml", "-e", "verify_report_dir=" + reports,
                                            "-e", "verify_check_env=false", "-e", "verify_parallel=%d" % parallel,
+                                           "-e", "verify_hccn_timeout=300",
                                            "-e", '{"verify_tcp_ports": ["6766", "60000-60050"]}'], env)
         checked = latest_report(reports, "verify")
         if checked["failures"]:
@@ -147,6 +150,7 @@ def bench_fabric(sizes, sample):
         assert checked["summary"]["probes"] == len(pairs(cluster, n)), checked["summary"]
         rows.append({"nodes": n, "probes": len(pairs(cluster, n)), "parallel": parallel, "verify_s": round(verify, 1),
                      "audit_s": round(audit, 1), "baseline_audit_s": round(facts, 1)})
+        print("fabric %d nodes: %s" % (n, rows[-1]), flush=True)
     # The vendor loop: serial, one SSH + one hccn_tool -ping per pair, on a random sample.
     chosen = random.Random(20261125).sample(pairs(cluster, top), min(sample, len(pairs(cluster, top))))
     start = time.monotonic()

@@ -21,7 +21,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from . import config, layers, netplan, pci, profiles, rootfs
+from . import config, internet, layers, netplan, pci, profiles, rootfs
 
 sys.path.insert(0, config.STANDINS_DIR)
 import hwstate  # noqa: E402  (shared with the node-side stand-ins)
@@ -282,7 +282,8 @@ def _launch(reg, node):
                LOWER="%s:%s:%s" % (os.path.join(ndir, "layer"),
                                    os.path.join(cluster_dir(reg["name"]), "layer"), reg["rootfs"]),
                DISK_SIZE=reg["disk"], HW=os.path.join(ndir, "hw"),
-               PCI=os.path.join(ndir, "pci"), FABRIC=fabric)
+               PCI=os.path.join(ndir, "pci"), FABRIC=fabric, INTERNET=internet.root())
+    os.makedirs(internet.root(), exist_ok=True)
     launcher = os.path.join(config.TOOL_DIR, "sim", "launch.sh")
     console = open(os.path.join(ndir, "console.log"), "ab")
     proc = subprocess.Popen(

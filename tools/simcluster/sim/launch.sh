@@ -41,6 +41,9 @@ for pair in $FABRIC; do
     touch "$R/opt/simcluster/fabric/${pair%%:*}"
     mount --bind "${pair#*:}" "$R/opt/simcluster/fabric/${pair%%:*}"
 done
+# What verl's upstream install script downloads (sim/internet.py): read-only, no route out.
+mkdir -p "$R/opt/simcluster/internet"
+mount --bind -o ro "$INTERNET" "$R/opt/simcluster/internet"
 # The node's disk, reachable for the disk-full fault (a tmpfs remount).
 mount --bind "$STAGE/disk" "$R/.simdisk"
 

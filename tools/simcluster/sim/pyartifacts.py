@@ -21,7 +21,7 @@ import os
 import tarfile
 import zipfile
 
-from . import condainstaller, pypi, wheels
+from . import condainstaller, internet, pypi, verlscripts, wheels
 
 STAMP = 0
 
@@ -131,6 +131,7 @@ BUILD_SH = r"""#!/bin/bash
 # simcluster stand-in of sgl-kernel-npu's build.sh (not the real build): needs the CANN env
 # like the real one, and writes the wheels to output/.  `-a deepep2` builds deep_ep only.
 set -e
+@PAD@source $(dirname ${ASCEND_HOME_PATH})/set_env.sh
 if [ -z "${ASCEND_HOME_PATH:-}" ]; then echo "ASCEND_HOME_PATH is not set: source set_env.sh first" >&2; exit 1; fi
 mkdir -p output
 if [ "${1:-}" = "-a" ] && [ "${2:-}" = "deepep2" ]; then
@@ -140,6 +141,9 @@ else
 fi
 echo "Build finished: $(ls output)"
 """
+# Line 101 sources CANN's set_env.sh, as in the real build.sh at 46b73de: the upstream script
+# comments it out with `sed -i '101s/^/# /'`, so the line number matters.
+BUILD_SH = BUILD_SH.replace("@PAD@", "".join("# (simcluster stand-in: line %d)\n" % n for n in range(5, 101)))
 
 
 def sources(manifest, arch):
@@ -181,6 +185,7 @@ def sources(manifest, arch):
     tree["verl/requirements-npu.txt"] = requirements_npu(vl["version"], comps["triton_ascend"]["version"])
     tree["verl/recipe/README.md"] = b"verl-recipe (submodule `recipe`), simcluster stand-in\n"
     tree["verl/recipe/r1_ascend/deepscaler.py"] = b"# simcluster stand-in of recipe/r1_ascend/deepscaler.py\n"
+    tree["verl/scripts/install_sglang_mcore_npu.sh"] = (verlscripts.install_script(manifest), 0o755)
     out.append((vl["files"]["any"], _tar(tree)))
     kn = comps["sgl_kernel_npu"]
     if "any" in kn["files"]:          # built from source on the node
@@ -224,4 +229,6 @@ def generate(manifest, arch):
            for flavour, pattern in sorted(comps["conda"]["files"].items())]
     out += sources(manifest, arch)
     out.append(wheelhouse(manifest, arch))
+    if arch == os.uname().machine:    # what the upstream script downloads, for this machine's nodes
+        internet.publish(manifest, out)
     return out
