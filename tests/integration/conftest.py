@@ -62,3 +62,12 @@ def artifacts(tmp_path_factory):
 
 def stack_args(artifacts, stack="seed", *more):
     return ("-e", "stack_name=%s" % stack, "-e", "artifact_source_path=%s" % artifacts[stack]) + more
+
+
+def env_versions(cluster, node, names, env="/opt/miniforge3/envs/verl-sglang"):
+    """{distribution: version or None} in the node's env, from metadata."""
+    script = ("import importlib.metadata as m, json, sys\nout = {}\nfor n in sys.argv[1:]:\n"
+              "    try:\n        out[n] = m.version(n)\n    except m.PackageNotFoundError:\n        out[n] = None\n"
+              "print(json.dumps(out))")
+    out = cluster.ssh(node, "%s/bin/python -c '%s' %s" % (env, script, " ".join(names))).stdout
+    return json.loads(out)

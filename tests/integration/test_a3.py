@@ -4,7 +4,13 @@ import time
 
 import pytest
 
-from conftest import failures, playbook, simkit, stack_args, task_results
+from conftest import env_versions, failures, playbook, simkit, stack_args, task_results
+
+
+V08 = {"torch": "2.8.0", "torch-npu": "2.8.0.post2", "torchvision": "0.23.0", "sglang": "0.5.10",
+       "sgl-kernel-npu": "2026.2.1", "deep-ep": "1.2.1", "torch-memory-saver": "0.0.9", "triton-ascend": "3.2.2",
+       "megatron-core": "0.16.0", "mindspeed": "0.16.0", "mbridge": "0.15.1", "verl": "0.8.0", "numpy": "1.26.4",
+       "transformers": "5.3.0", "ray": "2.46.0", "triton": None, "timm": None}
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +31,10 @@ def test_a3_site_installs_the_v08_line_then_changes_nothing(a3, artifacts):
     assert "package_name=Ascend-cann-A3-ops" in ops
     env = a3.ssh("node1", "bash -lc 'echo $ASCEND_RT_VISIBLE_DEVICES'").stdout.strip()
     assert env == ",".join(str(i) for i in range(16))
+    assert env_versions(a3, "node1", V08) == V08
+    # the a3 release zip (upstream's script takes it everywhere; the role takes it on A3 only)
+    site = "/opt/miniforge3/envs/verl-sglang/lib/python3.11/site-packages"
+    assert "(A3)" in a3.ssh("node1", "cat %s/deep_ep/deep_ep_cpp*.so" % site).stdout
     verified = task_results(out, "Verify | diagnose the cluster and write the reports")["localhost"]
     assert verified["ok"] and verified["summary"]["probes"] == 0     # one node: no peers to ping
     start = time.monotonic()

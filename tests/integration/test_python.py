@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import failures, playbook, simkit, stack_args
+from conftest import env_versions, failures, playbook, simkit, stack_args
 
 ENV = "/opt/miniforge3/envs/verl-sglang"
 SITE = ENV + "/lib/python3.11/site-packages"
@@ -26,14 +26,6 @@ def a2():
     c.down()
 
 
-def env_versions(cluster, node, names=tuple(SEED), env=ENV):
-    script = ("import importlib.metadata as m, json, sys\nout = {}\nfor n in sys.argv[1:]:\n"
-              "    try:\n        out[n] = m.version(n)\n    except m.PackageNotFoundError:\n        out[n] = None\n"
-              "print(json.dumps(out))")
-    out = cluster.ssh(node, "%s/bin/python -c '%s' %s" % (env, script, " ".join(names))).stdout
-    return json.loads(out)
-
-
 def test_site_installs_the_seed_stack_then_changes_nothing(a2, artifacts):
     args = stack_args(artifacts, "seed", "-e", "hdk_health_delay=1")
     start = time.monotonic()
@@ -41,7 +33,7 @@ def test_site_installs_the_seed_stack_then_changes_nothing(a2, artifacts):
     first = time.monotonic() - start
     assert rc == 0, failures(out)
     for node in ("node1", "node2"):
-        assert env_versions(a2, node) == SEED
+        assert env_versions(a2, node, SEED) == SEED
         assert a2.ssh(node, "%s/bin/python --version" % ENV).stdout.strip().startswith("Python 3.11.")
         link = a2.ssh(node, "readlink %s/deep_ep_cpp.cpython-311-$(uname -m)-linux-gnu.so" % SITE).stdout.strip()
         assert link.startswith("deep_ep/deep_ep_cpp")
