@@ -90,7 +90,8 @@ if [ "$USE_MEGATRON" = "1" ]; then
 fi
 
 echo "5. install verl"
-cd verl/recipe && git checkout main && cd .. && pip install -r requirements-npu.txt --extra-index-url https://triton-ascend.osinfra.cn/pypi/simple/ --trusted-host triton-ascend.osinfra.cn
+cd verl/recipe && git checkout main && cd .. && pip install -r requirements-npu.txt \
+    --extra-index-url https://triton-ascend.osinfra.cn/pypi/simple/ --trusted-host triton-ascend.osinfra.cn
 pip install -v -e . && cd .. &&
 pip uninstall -y timm
 pip install pyyaml uvicorn fastapi pybase64 openai partial_json_parser python-multipart
