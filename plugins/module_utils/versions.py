@@ -185,6 +185,20 @@ def collect(root="/", ascend="/usr/local/Ascend", cann="/usr/local/Ascend", cond
     return {"versions": versions, "sources": sources, "env_file": env_file(_read(at(env_path)))}
 
 
+def resolve_globs(patterns, root="/"):
+    """-> {pattern: [{path, link}]}: what each glob matches, sorted; `link` is the target of a
+    symbolic link, else None.  Lets a caller learn which files exist in the same remote run."""
+    out = {}
+    for pattern in patterns:
+        full = os.path.join(root, pattern.lstrip("/")) if root not in ("", "/") else pattern
+        found = []
+        for path in sorted(glob.glob(full)):
+            shown = "/" + os.path.relpath(path, root) if root not in ("", "/") else path
+            found.append({"path": shown, "link": os.readlink(path) if os.path.islink(path) else None})
+        out[pattern] = found
+    return out
+
+
 def parse_npu_smi_version(text):
     """`npu-smi -v` -> version, e.g. "npu-smi version: 25.3.rc1"."""
     match = re.search(r"version\s*:\s*(\S+)", text or "", re.I)

@@ -41,6 +41,13 @@ options:
   npu_smi_path:
     description: Path of npu-smi; looked up as in M(ascend_verl.cluster.npu_smi_info) by default.
     type: path
+  globs:
+    description:
+      - Glob patterns resolved on the node in the same run, for callers that also need to know which files
+        exist (for example triton-ascend's C(triton/__init__.py) or the C(deep_ep_cpp*.so) link in site-packages).
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - ascend_verl.cluster.attributes
 """
@@ -53,6 +60,13 @@ EXAMPLES = r"""
 - name: Driver and torch_npu
   ansible.builtin.debug:
     msg: "{{ stack.versions.driver }} / {{ stack.versions.torch_npu | default('absent', true) }}"
+
+- name: The env's packages and whether triton-ascend's files are there, in one run
+  ascend_verl.cluster.ascend_versions:
+    conda_prefix: /opt/miniforge3
+    conda_env: verl-sglang
+    globs: [/opt/miniforge3/envs/verl-sglang/lib/python3.11/site-packages/triton/__init__.py]
+  register: env_state
 """
 
 RETURN = r"""
@@ -86,6 +100,14 @@ env_file:
   description: The environment file's KEY=VALUE pairs; null when the file is absent.
   returned: always
   type: dict
+globs:
+  description: For each of O(globs), the matching paths, sorted; C(link) is a symbolic link's target, else null.
+  returned: always
+  type: dict
+  sample:
+    /opt/miniforge3/envs/verl-sglang/lib/python3.11/site-packages/deep_ep_cpp*.so:
+      - path: /opt/miniforge3/envs/verl-sglang/lib/python3.11/site-packages/deep_ep_cpp.cpython-311-aarch64-linux-gnu.so
+        link: deep_ep/deep_ep_cpp.cpython-311-aarch64-linux-gnu.so
 """
 
 import os
@@ -103,6 +125,7 @@ def main():
             conda_env=dict(type="str", default="verl-sglang"),
             env_file=dict(type="path", default="/etc/ascend_verl/npu.env"),
             npu_smi_path=dict(type="path"),
+            globs=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -117,6 +140,7 @@ def main():
     result = versions.collect(ascend=p["ascend_install_path"], cann=p["cann_install_path"],
                               conda_prefix=p["conda_prefix"], conda_env=p["conda_env"], env_path=p["env_file"],
                               npu_smi_version=smi_version, uname=(uname.release, uname.machine))
+    result["globs"] = versions.resolve_globs(p["globs"])
     module.exit_json(changed=False, **result)
 
 

@@ -138,3 +138,20 @@ def test_garbage_files_are_absent_not_errors(tmp_path):
     ("npu-smi version: 25.3.rc1\n", "25.3.rc1"), ("garbage", None), ("", None)])
 def test_npu_smi_version(text, expected):
     assert v.parse_npu_smi_version(text) == expected
+
+
+def test_globs_report_files_and_link_targets(tmp_path):
+    site = "/opt/miniforge3/envs/verl-sglang/lib/python3.11/site-packages"
+    write(tmp_path, site + "/triton/__init__.py", "")
+    write(tmp_path, site + "/deep_ep/deep_ep_cpp.cpython-311-aarch64-linux-gnu.so", "")
+    os.symlink("deep_ep/deep_ep_cpp.cpython-311-aarch64-linux-gnu.so",
+               str(tmp_path) + site + "/deep_ep_cpp.cpython-311-aarch64-linux-gnu.so")
+    got = v.resolve_globs([site + "/triton/__init__.py", site + "/deep_ep_cpp*.so", site + "/deep_ep/*.so",
+                           site + "/missing*"], root=str(tmp_path))
+    assert got == {
+        site + "/triton/__init__.py": [{"path": site + "/triton/__init__.py", "link": None}],
+        site + "/deep_ep_cpp*.so": [{"path": site + "/deep_ep_cpp.cpython-311-aarch64-linux-gnu.so",
+                                     "link": "deep_ep/deep_ep_cpp.cpython-311-aarch64-linux-gnu.so"}],
+        site + "/deep_ep/*.so": [{"path": site + "/deep_ep/deep_ep_cpp.cpython-311-aarch64-linux-gnu.so",
+                                  "link": None}],
+        site + "/missing*": []}
