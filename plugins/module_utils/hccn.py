@@ -88,8 +88,12 @@ def _first_line(text):
     return lines[-1] if lines else ""
 
 
-def device_info(runner, phy_id):
-    """Everything `hccn_info` reports for one device; failed questions go to `errors`."""
+FIELD_NAMES = tuple(f[0] for f in FIELDS)
+
+
+def device_info(runner, phy_id, fields=FIELD_NAMES):
+    """What `hccn_info` reports for one device: the address always, then each of `fields`
+    (the others stay None, not asked); failed questions go to `errors`."""
     dev = {"phy_id": phy_id, "address": None, "netmask": None, "errors": []}
     rc, out = runner(["-i", str(phy_id), "-ip", "-g"])
     if rc == 0:
@@ -97,6 +101,9 @@ def device_info(runner, phy_id):
     elif "no ip was preset" not in out:
         dev["errors"].append("-ip -g: " + _first_line(out))
     for field, cmd, dummy in FIELDS:
+        if field not in fields:
+            dev[field] = None
+            continue
         rc, out = runner(["-i", str(phy_id), "-" + cmd, "-g"])
         dev[field] = parse_field(field, out) if rc == 0 else None
         if rc != 0:
@@ -104,9 +111,9 @@ def device_info(runner, phy_id):
     return dev
 
 
-def node_error(runner, first_id):
-    """Node-wide failure (device not started, tool broken) seen on the first device, else None."""
-    rc, out = runner(["-i", str(first_id), "-link", "-g"])
+def node_error(rc, out):
+    """Node-wide failure (device not started, tool broken) in the first device's `-link -g`
+    answer, else None."""
     if rc == 0:
         return None
     if NOT_STARTED in out:
@@ -114,12 +121,19 @@ def node_error(runner, first_id):
     return _first_line(out) or "hccn_tool exited %d" % rc
 
 
-def collect(runner, ids, workers=8):
-    """-> (devices, node error or None), the devices in phy-id order."""
+def collect(runner, ids, workers=8, fields=FIELD_NAMES):
+    """-> (devices, node error or None), the devices in phy-id order.  The first device's
+    `-link -g` is asked first (it shows a node-wide failure) and its answer is reused."""
     if not ids:
         return [], None
-    error = node_error(runner, ids[0])
+    probe = ["-i", str(ids[0]), "-link", "-g"]
+    first = runner(probe)
+    error = node_error(*first)
     if error:
         return [], error
+
+    def ask(args):
+        return first if args == probe else runner(args)
+
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(ids)))) as pool:
-        return list(pool.map(lambda i: device_info(runner, i), ids)), None
+        return list(pool.map(lambda i: device_info(ask, i, fields), ids)), None

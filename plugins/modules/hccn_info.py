@@ -34,6 +34,14 @@ options:
     description: Seconds one C(hccn_tool) call may take before it counts as hung (the device's error).
     type: int
     default: 30
+  fields:
+    description:
+      - Which questions to ask besides C(-ip) (always asked); the others are returned as null. One
+        C(hccn_tool) call per device and field, so a caller asks for what it uses.
+    type: list
+    elements: str
+    choices: [link, net_health, tls_switch, netdetect, gateway]
+    default: [link, net_health, tls_switch, netdetect, gateway]
 extends_documentation_fragment:
   - ascend_verl.cluster.attributes
 """
@@ -48,6 +56,10 @@ EXAMPLES = r"""
     that:
       - roce.hccn.devices | rejectattr('link', 'equalto', 'UP') | list | length == 0
       - roce.hccn.devices | rejectattr('address') | list | length == 0
+
+- name: Only what an HCCL check needs (fewer hccn_tool calls)
+  ascend_verl.cluster.hccn_info:
+    fields: [link, net_health, tls_switch]
 """
 
 RETURN = r"""
@@ -61,7 +73,7 @@ hccn:
       type: str
       sample: /usr/local/Ascend/driver/tools/hccn_tool
     devices:
-      description: One entry per device, in phy-id order; a value hccn_tool did not give is null.
+      description: One entry per device, in phy-id order; a value hccn_tool did not give, or one not in O(fields), is null.
       type: list
       elements: dict
       sample:
@@ -89,6 +101,7 @@ def main():
             devices=dict(type="list", elements="int"),
             parallel=dict(type="int", default=8),
             timeout=dict(type="int", default=30),
+            fields=dict(type="list", elements="str", choices=list(hccn.FIELD_NAMES), default=list(hccn.FIELD_NAMES)),
         ),
         supports_check_mode=True,
     )
@@ -98,7 +111,7 @@ def main():
         module.fail_json(msg="hccn_tool not found (%s): the NPU driver is not installed"
                          % (p["hccn_tool_path"] or ", ".join(hccn.SEARCH_PATHS)))
     ids = p["devices"] if p["devices"] is not None else hccn.device_ids()
-    devices, error = hccn.collect(lambda args: hccn.run(tool, args, p["timeout"]), ids, p["parallel"])
+    devices, error = hccn.collect(lambda args: hccn.run(tool, args, p["timeout"]), ids, p["parallel"], p["fields"])
     if error:
         module.fail_json(msg="hccn_tool: " + error, hccn=dict(tool=tool, devices=[]))
     if not ids:

@@ -89,6 +89,22 @@ def test_collect_healthy_and_broken_ports():
     assert devices[6]["netdetect"] is None and devices[6]["errors"] == ["-netdetect -g: Cmd execute failed!"]
 
 
+def test_collect_asks_only_the_fields_wanted_and_the_first_link_once():
+    asked = []
+    answer = fake_tool({})
+
+    def runner(args):
+        asked.append(tuple(args))
+        return answer(args)
+
+    devices, error = hccn.collect(runner, [0, 1], fields=("link", "tls_switch"))
+    assert error is None
+    assert devices[1] == {"phy_id": 1, "address": "10.0.0.11", "netmask": "255.255.255.0", "link": "UP",
+                          "net_health": None, "tls_switch": 0, "netdetect": None, "gateway": None, "errors": []}
+    assert sorted(asked) == sorted([("-i", "0", "-link", "-g"), ("-i", "0", "-ip", "-g"), ("-i", "0", "-tls", "-g"),
+                                    ("-i", "1", "-ip", "-g"), ("-i", "1", "-link", "-g"), ("-i", "1", "-tls", "-g")])
+
+
 def test_collect_node_not_started():
     runner = fake_tool({"link": (1, "dcmi module initialize failed. ret is -8005")})
     devices, error = hccn.collect(runner, [0, 1])
