@@ -36,3 +36,10 @@ def test_requirements_file_skips_comments_and_options(tmp_path):
     req.write_text("# verl requirements\n--extra-index-url https://example.invalid/simple\n\npip  # the installer\n"
                    "no-such-dist-here>=2\npytest\n")
     assert unmet(str(req)) == ["no-such-dist-here>=2"]
+
+
+def test_print_python_comes_first():
+    proc = subprocess.run([sys.executable, SCRIPT, "--print-python", "pip", "no-such-dist-here"],
+                          stdout=subprocess.PIPE, universal_newlines=True, check=False)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines() == ["%d.%d.%d" % sys.version_info[:3], "no-such-dist-here"]
