@@ -10,6 +10,9 @@ Sections (all on simulated clusters booted here):
                random sample of --sample probes and extrapolated per probe;
            (b) playbooks/audit.yml against gather_facts plus one shell command per component
                (tools/bench/audit_baseline.yml), both run in full.
+  site     playbooks site.yml on a fresh 2-node A2 cluster (seed line, offline), then again:
+           the re-run against the first run (it must report changed=0), and what was pushed
+           to each node.
 Results: printed as tables and written to reports/bench-<timestamp>.json.
 """
 
@@ -165,6 +168,32 @@ def bench_fabric(sizes, sample):
     return {"rows": rows, "vendor_probe_s": round(per_probe, 3), "vendor_sample": len(chosen)}
 
 
+def bench_site(nodes=2, stack="seed"):
+    """site.yml twice on a fresh cluster: the re-run's time as a fraction of the first run's."""
+    run([SIM, "down", NAME])
+    cluster = simkit.Cluster(NAME, "a2", nodes).up()
+    out = os.path.join(REPO, "build", "artifacts", stack)
+    run([SIM, "artifacts", "--stack", stack, "--out", out, "--arch", os.uname().machine])
+    args = ["-i", cluster.inventory, "site.yml", "-e", "stack_name=" + stack, "-e", "artifact_source_path=" + out,
+            "-e", "hdk_health_delay=1", "-e", "verify_report_dir=" + tempfile.mkdtemp(prefix="bench-reports-")]
+    runs = []
+    for dummy in range(2):
+        env, results = simkit.results_env()
+        seconds = playbook_s(args, env)
+        with open(results) as f:
+            stats = json.load(f)["stats"]
+        os.unlink(results)
+        runs.append((seconds, sum(s["changed"] for s in stats.values())))
+    if runs[1][1] != 0:
+        raise RuntimeError("the second site.yml run changed %d things" % runs[1][1])
+    pushed = [int(cluster.ssh("node%d" % i, "du -sk /var/cache/ascend_verl/artifacts").stdout.split()[0])
+              for i in range(1, nodes + 1)]
+    cluster.down()
+    return [{"nodes": nodes, "stack": stack, "first_s": round(runs[0][0], 1), "first_changed": runs[0][1],
+             "second_s": round(runs[1][0], 1), "second_changed": runs[1][1],
+             "second_vs_first": round(runs[1][0] / runs[0][0], 3), "pushed_mb_per_node": round(max(pushed) / 1024.0, 1)}]
+
+
 def table(rows):
     keys = list(rows[0])
     widths = [max(len(k), *(len(str(r[k])) for r in rows)) for k in keys]
@@ -178,7 +207,7 @@ def main(argv=None):
     parser.add_argument("--sizes", default="8,64", help="cluster sizes for the sim section")
     parser.add_argument("--fabric-sizes", default="8,16,32,64", help="cluster sizes for the fabric section")
     parser.add_argument("--sample", type=int, default=200, help="vendor-loop probes actually timed")
-    parser.add_argument("--sections", default="sim,fabric")
+    parser.add_argument("--sections", default="sim,site,fabric")
     parser.add_argument("--out", default=os.path.join(REPO, "reports"))
     args = parser.parse_args(argv)
     sections = args.sections.split(",")
@@ -189,6 +218,10 @@ def main(argv=None):
             results["sim"] = bench_sim(sorted(int(s) for s in args.sizes.split(",")))
             print("== simulated cluster: boot, reach with Ansible, memory, teardown")
             print(table(results["sim"]))
+        if "site" in sections:
+            results["site"] = bench_site()
+            print("== site.yml: first run on a fresh cluster, then the re-run (changed=0)")
+            print(table(results["site"]))
         if "fabric" in sections:
             results["fabric"] = bench_fabric([int(s) for s in args.fabric_sizes.split(",")], args.sample)
             print("== connectivity (verify.yml vs serial vendor loop) and audit (audit.yml vs facts + "
