@@ -4,7 +4,7 @@
 set -uo pipefail
 stage=$1; shift
 cd "$(dirname "$0")/.." || exit 1
-.venv/bin/pytest -q -p no:cacheprovider "$@"
+.venv/bin/pytest -q -p no:cacheprovider --durations=8 "$@"
 rc=$?
 if [ "$rc" -eq 5 ]; then
   echo "make test: the $stage stage collected no tests ($*)" >&2
