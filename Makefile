@@ -18,6 +18,7 @@ NAME ?= dev
 PROFILE ?= a2
 NODES ?= 2
 KEEP ?= 0
+INTEGRATION_JOBS ?= 2
 
 .PHONY: help deps apt venv collection rootfs lint sanity unit simtest molecule integration \
 	test demo bench sim-up sim-down clean
@@ -69,8 +70,9 @@ simtest: rootfs
 molecule: rootfs
 	tests/molecule.sh
 
+# One worker per test file (each file boots its own cluster and runs its tests in order).
 integration: rootfs
-	tests/pytest.sh integration tests/integration
+	tests/pytest.sh integration tests/integration -n $(INTEGRATION_JOBS) --dist loadfile
 
 test: lint sanity unit simtest molecule integration
 	@echo "make test: all stages passed"
