@@ -20,7 +20,7 @@ NODES ?= 2
 KEEP ?= 0
 INTEGRATION_JOBS ?= 2
 
-.PHONY: help deps apt venv collection rootfs lint sanity unit simtest molecule integration \
+.PHONY: help deps apt venv collection rootfs knobs lint sanity unit simtest molecule integration \
 	test demo bench sim-up sim-down clean
 
 help:
@@ -28,6 +28,7 @@ help:
 	@echo "make test   lint, sanity, unit, simulator, molecule and integration tests, in that order"
 	@echo "make lint | sanity | unit | simtest | molecule | integration   one stage of make test"
 	@echo "make bench  benchmarks (see BENCHMARKS.md)"
+	@echo "make knobs  regenerate roles/*/defaults/main.yml, inventories/shared/knobs.yml and README's knob table"
 	@echo "make sim-up NAME=dev PROFILE=a2|a2-box16|a3 NODES=2 | make sim-down NAME=dev | make clean"
 
 deps: apt venv collection
@@ -55,7 +56,12 @@ $(COLLECTION_LINK):
 rootfs: deps
 	@$(SIM) rootfs >/dev/null
 
+# Every default lives in roles/*/meta/argument_specs.yml; the rest is generated from it.
+knobs: venv
+	$(BIN)/python tools/knobs.py
+
 lint: deps
+	$(BIN)/python tools/knobs.py --check
 	PATH=$(CURDIR)/$(BIN):$$PATH ansible-lint --profile production
 
 sanity: deps

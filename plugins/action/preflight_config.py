@@ -3,40 +3,25 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Action plugin of ascend_verl.cluster.preflight_config: runs on the controller only.
 
-Values come from the host's variables; a variable the inventory does not set is taken from
-the defaults file of the role that owns it, so there is one default per knob and the check
-sees exactly what the role will use.
+Checks every knob of every role (the options of the main entry point in roles/*/meta/argument_specs.yml)
+with the value this host will use: its variable, or when unset the default of the role that owns it
+(roles/<role>/defaults/main.yml, templated like the variable), then the rules over the whole play.
+The logic is module_utils/knobs.py and preflight.py; this file only gathers the values.
 """
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import glob
 import os
 
-import yaml
-
+from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
-from ansible_collections.ascend_verl.cluster.plugins.module_utils import preflight
-
-COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ROLES = ("stack", "artifact", "hdk", "npu_env")
-MISSING = object()
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import knobs, preflight
+from ansible_collections.ascend_verl.cluster.plugins.plugin_utils import role_knobs
 
 
-def role_defaults():
-    out = {}
-    for role in ROLES:
-        path = os.path.join(COLLECTION_ROOT, "roles", role, "defaults", "main.yml")
-        if os.path.isfile(path):
-            with open(path) as f:
-                out.update(yaml.safe_load(f) or {})
-    return out
-
-
-def known_stacks():
-    pattern = os.path.join(COLLECTION_ROOT, "roles", "stack", "vars", "stacks", "*.yml")
-    return sorted(os.path.basename(p)[:-4] for p in glob.glob(pattern))
+def controller_kind(path):
+    return "dir" if os.path.isdir(path) else "file" if os.path.exists(path) else None
 
 
 class ActionModule(ActionBase):
@@ -47,42 +32,45 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = task_vars or {}
-        defaults = role_defaults()
-
-        def value(name):
-            if name in task_vars:
-                return self._templar.template(task_vars[name])
-            return defaults.get(name, MISSING)
-
-        problems = []
-        product, device = value("ascend_product"), value("ascend_npu_device")
-        for name, found in (("ascend_product", product), ("ascend_npu_device", device)):
-            if found is MISSING:
-                problems.append(preflight.problem(name, None, "set in the inventory (group_vars)"))
-        if not problems:
-            problems += preflight.check_product(product, device)
-        problems += preflight.check_stack(value("stack_name"), known_stacks())
-        problems += preflight.check_ports(
-            {n: value(n) for n in ("npu_env_hccl_host_socket_port_range",
-                                   "npu_env_hccl_npu_socket_port_range")},
-            {n: value(n) for n in ("npu_env_ray_port", "npu_env_ray_dashboard_port")})
-        problems += preflight.check_visible_devices(value("npu_env_visible_devices"),
-                                                    preflight.expected_devices(product))
-        for name in ("npu_env_hccl_connect_timeout", "npu_env_hccl_exec_timeout", "hdk_reboot_batch"):
-            problems += preflight.check_positive_int(name, value(name))
-        kind, path = value("artifact_source_type"), value("artifact_source_path")
-        exists = None
-        if kind == "controller" and path and str(path).startswith("/"):
-            exists = os.path.isfile(os.path.join(str(path), "SHA256SUMS"))
-        problems += preflight.check_artifact_source(kind, path, value("artifact_source_url"), exists)
-
         host = task_vars.get("inventory_hostname", "?")
+        dummy, specs, defaults, stacks = role_knobs.load(self._loader)
+        templar = role_knobs.templar_with_defaults(self._templar, self._loader, task_vars)
+
+        values, problems = {}, []
+        for name in specs:
+            raw = role_knobs.raw_value(task_vars, defaults, name)
+            if raw is knobs.MISSING:
+                continue
+            try:
+                values[name] = templar.template(raw)
+            except AnsibleError as err:
+                problems.append(preflight.problem(name, raw, "a value that templates (%s)" % (str(err).splitlines() or ["?"])[0]))
+        found, good = knobs.check_host(values, specs, stacks, controller_kind)
+        untemplated = set(p["variable"] for p in problems)
+        problems += [p for p in found if p["variable"] not in untemplated]
+        play_hosts = list(task_vars.get("ansible_play_hosts_all") or [host])
+        problems += knobs.check_play(host, good.get("ascend_ray_head", ""), play_hosts, task_vars.get("groups") or {},
+                                     self._addresses(host, play_hosts, task_vars, templar))
+
         result["problems"] = problems
-        result["expected_devices"] = preflight.expected_devices(product)
+        result["expected_devices"] = preflight.expected_devices(good.get("ascend_product"))
         result["changed"] = False
         if problems:
             result["failed"] = True
-            result["msg"] = "; ".join(preflight.format_problems(host, problems))
+            result["msg"] = "; ".join(knobs.format_problems(host, problems))
         else:
-            result["msg"] = "inventory variables are consistent"
+            result["msg"] = "%d knobs of %s are consistent" % (len(values), host)
         return result
+
+    @staticmethod
+    def _addresses(host, play_hosts, task_vars, templar):
+        """{host: (address, port)} of the play's hosts, from the inventory (nothing is resolved or contacted)."""
+        out = {}
+        for name in play_hosts:
+            try:
+                hv = task_vars if name == host else task_vars["hostvars"][name]
+                address, port = templar.template([hv.get("ansible_host") or name, hv.get("ansible_port") or 22])
+            except (AnsibleError, KeyError):
+                continue   # that host reports its own templating problem
+            out[name] = (str(address), str(port))
+        return out

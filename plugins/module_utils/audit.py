@@ -14,20 +14,21 @@ from collections import Counter
 
 from ansible_collections.ascend_verl.cluster.plugins.module_utils import reports
 from ansible_collections.ascend_verl.cluster.plugins.module_utils.diagnosis import natural_key
+from ansible_collections.ascend_verl.cluster.plugins.module_utils.version import same
 
 ABSENT = "absent"
 ALWAYS_ABSENT = ("triton",)
 
 
 def _same(component, found, wanted):
-    if wanted is None:
-        return found is None
-    if found is None:
-        return False
-    found, wanted = str(found).strip().lower(), str(wanted).strip().lower()
+    """The install roles' comparator: 25.3.RC1 is 25.3.rc1, 2.7.1-post2 is 2.7.1.post2."""
+    if wanted is None or found is None:
+        return found is None and wanted is None
     if component == "python":          # "3.11" pins the minor version
-        return found == wanted or found.startswith(wanted + ".")
-    return found == wanted
+        return (str(found) + ".").startswith(str(wanted) + ".")
+    if component == "verl_commit":
+        return str(found).lower() == str(wanted).lower()
+    return same(found, wanted)
 
 
 def expected_versions(manifest):

@@ -14,9 +14,8 @@ import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
-SEARCH_PATHS = ("/usr/local/Ascend/driver/tools/hccn_tool", "/usr/local/bin/hccn_tool",
-                "/usr/local/sbin/hccn_tool", "/usr/bin/hccn_tool")
-NOT_STARTED = "-8005"
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import hardware
+
 _PING_SUMMARY = re.compile(r"(\d+) packets transmitted, (\d+) received, ([\d.]+)% packet loss")
 
 # field -> (hccn_tool command, pattern whose first group is the value)
@@ -29,10 +28,9 @@ FIELDS = (
 )
 
 
-def find_tool(path=None):
+def find_tool(path=None, root=hardware.DEFAULT_ROOT):
     """The given path, else the driver's own copy, else the usual places; None when absent."""
-    candidates = [path] if path else list(SEARCH_PATHS)
-    return next((p for p in candidates if os.path.isfile(p) and os.access(p, os.X_OK)), None)
+    return hardware.first_executable([path] if path else hardware.hccn_tool_candidates(root))
 
 
 def device_ids(dev_dir="/dev"):
@@ -116,8 +114,8 @@ def node_error(rc, out):
     answer, else None."""
     if rc == 0:
         return None
-    if NOT_STARTED in out:
-        return "%s: the device is not started (a driver or firmware change waits for a reboot)" % _first_line(out)
+    if hardware.NOT_STARTED in out:
+        return "%s: %s" % (_first_line(out), hardware.NOT_STARTED_HINT)
     return _first_line(out) or "hccn_tool exited %d" % rc
 
 

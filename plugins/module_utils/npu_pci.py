@@ -10,15 +10,7 @@ hardware it expects.  Runs on the node's system Python (3.9+), standard library 
 
 import os
 
-ASCEND_VENDOR = "0x19e5"
-
-# PCI device id -> (chip family as in the HDK package names, NPU_DEVICE)
-ASCEND_DEVICES = {
-    "0xd801": ("910", "A1"),
-    "0xd802": ("910b", "A2"),
-    "0xd803": ("910_93", "A3"),
-    "0xd500": ("310p", None),
-}
+from ansible_collections.ascend_verl.cluster.plugins.module_utils.hardware import PCI_DEVICES, PCI_VENDOR
 
 _FIELDS = ("vendor", "device", "class", "subsystem_vendor", "subsystem_device", "revision")
 
@@ -40,9 +32,9 @@ def scan(sysfs_path="/sys/bus/pci/devices"):
         return found
     for slot in slots:
         entry = dict((field, _read(os.path.join(sysfs_path, slot, field))) for field in _FIELDS)
-        if entry["vendor"] != ASCEND_VENDOR or entry["device"] not in ASCEND_DEVICES:
+        if entry["vendor"] != PCI_VENDOR or entry["device"] not in PCI_DEVICES:
             continue
-        chip, npu_device = ASCEND_DEVICES[entry["device"]]
+        chip, npu_device = PCI_DEVICES[entry["device"]]
         found.append({
             "slot": slot,
             "device_id": entry["device"],

@@ -13,21 +13,17 @@ Runs on the node's system Python (3.9+), standard library only.
 import os
 import re
 
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import hardware
+
 HEALTH_VALUES = ("OK", "Warning", "Alarm", "Critical")
-NOT_STARTED = "-8005"
 _BUS_ID = re.compile(r"^[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7]$")
 _NO_PROC = re.compile(r"No running processes found in NPU (\d+)")
-SEARCH_DIRS = ("/usr/local/bin", "/usr/local/sbin", "/usr/bin", "/usr/sbin", "/bin", "/sbin")
 
 
 def find_npu_smi(path_env=None):
     """Candidate paths in the order a login shell would find npu-smi (PATH first, then the
     directories the driver installs to, which a non-login SSH session may lack)."""
-    dirs = [d for d in (path_env or "").split(os.pathsep) if d]
-    for d in SEARCH_DIRS:
-        if d not in dirs:
-            dirs.append(d)
-    return [os.path.join(d, "npu-smi") for d in dirs]
+    return hardware.tool_candidates("npu-smi", path_env)
 
 
 def _cells(line):
@@ -102,10 +98,9 @@ def classify_error(rc, stdout, stderr):
     out = (stdout or "") + "\n" + (stderr or "")
     if rc == 0 and "dcmi module initialize failed" not in out:
         return None
-    if NOT_STARTED in out:
-        return {"kind": "not_started", "message": "dcmi module initialize failed. ret is -8005",
-                "hint": "the device is not started: a driver or firmware change waits for a reboot "
-                        "(or /dev/davinci* is not accessible)"}
+    if hardware.NOT_STARTED in out:
+        return {"kind": "not_started", "message": hardware.NOT_STARTED_MESSAGE,
+                "hint": hardware.NOT_STARTED_HINT + " (or /dev/davinci* is not accessible)"}
     if rc in (126, 127) or "No such file" in out or "not found" in out:
         return {"kind": "not_installed", "message": out.strip() or "npu-smi not found",
                 "hint": "npu-smi is missing: the NPU driver is not installed"}
@@ -152,7 +147,7 @@ def describe(failures):
 def run_info(module, npu_smi_path=None):
     """Run `npu-smi info` through an AnsibleModule -> (parsed or None, error or None, path)."""
     candidates = [npu_smi_path] if npu_smi_path else find_npu_smi(os.environ.get("PATH"))
-    path = next((p for p in candidates if os.path.isfile(p) and os.access(p, os.X_OK)), None)
+    path = hardware.first_executable(candidates)
     if path is None:
         return None, classify_error(127, "", "npu-smi not found in " + ", ".join(candidates)), None
     rc, out, err = module.run_command([path, "info"])

@@ -1,12 +1,14 @@
 # Copyright (c) ascend_verl.cluster contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Layer-1 checks of the inventory: pure functions over variable values, no host contact.
+"""Layer-1 rules that tie several variables (or several hosts) together: pure functions over
+values, no host contact.  The per-knob rules (types, choices, ranges) are in knobs.py.
 
 Every check returns a list of problems, each a dict {variable, found, expected}; the caller
 adds the host.  The rules encode what breaks a verl/SGLang run on Ascend later and far
 from the cause (see verl_npu_stack.md §3.2 and the FAQ): a visible-device list that is not
-0..N-1, port ranges that overlap, an NPU_DEVICE that does not match the hardware.
+0..N-1, port ranges that overlap, an NPU_DEVICE that does not match the hardware, no single
+Ray head, two inventory hosts that are one machine.
 """
 
 import re
@@ -117,16 +119,46 @@ def check_artifact_source(kind, path, url, path_exists=None):
     return []
 
 
-def check_positive_int(variable, value, minimum=1):
-    if isinstance(value, bool) or not str(value).isdigit() or int(value) < minimum:
-        return [problem(variable, value, "an integer >= %d" % minimum)]
-    return []
-
-
 def check_stack(name, known):
     if name not in known:
         return [problem("stack_name", name, "one of " + ", ".join(sorted(known)))]
     return []
+
+
+def _some(names, most=8):
+    names = list(names)
+    more = " and %d more" % (len(names) - most) if len(names) > most else ""
+    return ", ".join(names[:most]) + more
+
+
+def check_ray_head(head, play_hosts, groups):
+    """Exactly one Ray head: ascend_ray_head names a host of the play, or, when it is empty,
+    the group ray_head holds exactly one host and that host is in the play."""
+    if head:
+        if head not in play_hosts:
+            return [problem("ascend_ray_head", head, "a host of this play (%s)" % _some(play_hosts))]
+        return []
+    members = list(groups.get("ray_head") or [])
+    if "ray_head" not in groups:
+        why = "there is no ray_head group"
+    elif len(members) != 1:
+        why = "ray_head has %d hosts%s" % (len(members), ": " + _some(members) if members else "")
+    elif members[0] not in play_hosts:
+        why = "ray_head's host %s is not in this play" % members[0]
+    else:
+        return []
+    return [problem("ascend_ray_head", head, "the Ray head's inventory name, or exactly one host in group ray_head (%s)" % why)]
+
+
+def check_address(host, addresses):
+    """addresses: {host: (address, port)} of every host of the play.  Two inventory hosts
+    with the same address and port are one machine configured twice."""
+    mine = addresses.get(host)
+    twins = sorted(h for h, where in addresses.items() if h != host and where == mine)
+    if mine is None or not twins:
+        return []
+    return [problem("ansible_host", mine[0], "an address (and port) no other host of the play has; %s has %s%s too"
+                    % (_some(twins), mine[0], "" if mine[1] is None else ":%s" % mine[1]))]
 
 
 def format_problems(host, problems):

@@ -91,7 +91,7 @@ hccn:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.ascend_verl.cluster.plugins.module_utils import hccn
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import hardware, hccn
 
 
 def main():
@@ -109,7 +109,7 @@ def main():
     tool = hccn.find_tool(p["hccn_tool_path"])
     if tool is None:
         module.fail_json(msg="hccn_tool not found (%s): the NPU driver is not installed"
-                         % (p["hccn_tool_path"] or ", ".join(hccn.SEARCH_PATHS)))
+                         % (p["hccn_tool_path"] or ", ".join(hardware.hccn_tool_candidates())))
     ids = p["devices"] if p["devices"] is not None else hccn.device_ids()
     devices, error = hccn.collect(lambda args: hccn.run(tool, args, p["timeout"]), ids, p["parallel"], p["fields"])
     if error:

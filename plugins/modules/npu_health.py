@@ -75,6 +75,11 @@ failures:
     - {device: "npu 3 chip 0 (phy 3)", phy_id: 3, check: processes, found: "pid 4242 python (2048 MB)", expected: no process}
     - {device: null, phy_id: null, check: driver, kind: not_started, found: "dcmi module initialize failed. ret is -8005",
        expected: npu-smi answers}
+summary:
+  description: "Every failed check in one line (V(<device>: <check> is <found>, expected <expected>; ...)), empty when RV(ok)."
+  returned: always
+  type: str
+  sample: "npu 3 chip 0 (phy 3): processes is pid 4242 python (2048 MB), expected no process"
 npu_smi:
   description: The parsed npu-smi output (see M(ascend_verl.cluster.npu_smi_info)); null when npu-smi did not answer.
   returned: always
@@ -110,7 +115,7 @@ def main():
                      "expected": "npu-smi answers"}]
     else:
         failures = npu_smi.check_health(info, expected, p["require_no_processes"], p["min_free_hbm_mb"])
-    result = dict(changed=False, ok=not failures, failures=failures, npu_smi=info)
+    result = dict(changed=False, ok=not failures, failures=failures, summary=npu_smi.describe(failures), npu_smi=info)
     if failures and p["fail_on_unhealthy"]:
         module.fail_json(msg=npu_smi.describe(failures), **result)
     module.exit_json(**result)

@@ -9,6 +9,7 @@ import pytest
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "tools", "simcluster", "tests"))
+sys.path.insert(0, os.path.join(REPO, "tests"))
 import simkit  # noqa: E402  (the simulator's own test kit)
 
 

@@ -4,13 +4,11 @@ import time
 
 import pytest
 
+import stack
 from conftest import env_versions, failures, playbook, simkit, stack_args, task_results
 
 
-V08 = {"torch": "2.8.0", "torch-npu": "2.8.0.post2", "torchvision": "0.23.0", "sglang": "0.5.10",
-       "sgl-kernel-npu": "2026.2.1", "deep-ep": "1.2.1", "torch-memory-saver": "0.0.9", "triton-ascend": "3.2.2",
-       "megatron-core": "0.16.0", "mindspeed": "0.16.0", "mbridge": "0.15.1", "verl": "0.8.0", "numpy": "1.26.4",
-       "transformers": "5.3.0", "ray": "2.46.0", "triton": None, "timm": None}
+V08 = stack.env_packages("v0.8")
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +23,7 @@ def test_a3_site_installs_the_v08_line_then_changes_nothing(a3, artifacts):
     rc, stats, out = playbook(a3.inventory, "site.yml", *args)
     assert rc == 0, failures(out)
     smi = a3.ssh("node1", "/usr/local/bin/npu-smi info").stdout
-    assert "npu-smi 25.5.0" in smi and smi.count("| OK ") == 16
+    assert "npu-smi " + stack.version("v0.8", "driver") in smi and smi.count("| OK ") == 16
     arch = a3.ssh("node1", "uname -m").stdout.strip()
     ops = a3.ssh("node1", "cat /usr/local/Ascend/cann-8.5.0/%s-linux/ascend_ops_install.info" % arch).stdout
     assert "package_name=Ascend-cann-A3-ops" in ops
@@ -60,14 +58,15 @@ def test_a3_audit_matches_the_v08_manifest(a3, tmp_path):
     report = task_results(out, "Audit | compare the fleet and write the reports")["localhost"]
     assert rc == 0 and report["drift"] == [], report["lines"]
     row = report["rows"][0]["values"]
-    assert (row["driver"], row["toolkit"], row["kernels"], row["nnal"]) == ("25.5.0", "8.5.0", "8.5.0", "8.5.0")
+    assert (row["driver"], row["toolkit"], row["kernels"], row["nnal"]) == tuple(
+        stack.version("v0.8", c) for c in ("driver", "toolkit", "kernels", "nnal"))
 
 
 def test_a2_package_refused_on_a3_before_it_runs(a3, artifacts):
     rc, stats, out = playbook(a3.inventory, "playbooks/system.yml", *stack_args(artifacts, "v0.8"),
                               "-e", "ascend_npu_device=A2", "-e", "ascend_product='Atlas 900 A2 PODc'")
     assert rc != 0
-    assert "refusing Ascend-hdk-910b-npu-driver_25.5.0" in failures(out)["node1"]
+    assert "refusing Ascend-hdk-910b-npu-driver_%s" % stack.version("v0.8", "driver") in failures(out)["node1"]
 
 
 def test_driver_exit_2_reboots_the_node_then_waits_for_healthy_npus(a3, artifacts):

@@ -8,15 +8,13 @@ import time
 
 import pytest
 
+import stack
 from conftest import env_versions, failures, playbook, simkit, stack_args
 
 ENV = "/opt/miniforge3/envs/verl-sglang"
 SITE = ENV + "/lib/python3.11/site-packages"
 WHEELHOUSE = "/var/cache/ascend_verl/wheelhouse/seed/"
-SEED = {"torch": "2.7.1", "torch-npu": "2.7.1.post2", "torchvision": "0.22.1", "sglang": "0.5.8",
-        "sgl-kernel-npu": "2026.1.21", "deep-ep": "1.2.1", "torch-memory-saver": "0.0.9", "triton-ascend": "3.2.0",
-        "megatron-core": "0.12.1", "mindspeed": "0.12.1", "mbridge": "0.15.1", "verl": "0.7.1", "numpy": "1.26.4",
-        "transformers": "4.57.1", "ray": "2.46.0", "triton": None, "timm": None}
+SEED = stack.env_packages("seed")
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +72,10 @@ def test_a_missing_wheel_is_named(a2, artifacts):
         a2.ssh("node2", "mv /root/%s %s && mv /root/sums.bak %s/SHA256SUMS" % (wheel, WHEELHOUSE, WHEELHOUSE))
     assert rc != 0
     msg = failures(out)["node2"]
-    assert "pip could not install the torch stack" in msg and "torch_npu==2.7.1.post2" in msg
+    assert "pip could not install the torch stack" in msg and "torch_npu==" + stack.version("seed", "torch_npu") in msg
     rc, stats, out = playbook(a2.inventory, "playbooks/python.yml", "--limit", "node2", *stack_args(artifacts))
     assert rc == 0, failures(out)
-    assert env_versions(a2, "node2", ["torch-npu"]) == {"torch-npu": "2.7.1.post2"}
+    assert env_versions(a2, "node2", ["torch-npu"]) == {"torch-npu": stack.version("seed", "torch_npu")}
 
 
 def test_an_env_with_python_310_is_left_untouched(a2, artifacts):
@@ -86,7 +84,7 @@ def test_an_env_with_python_310_is_left_untouched(a2, artifacts):
                     "printf '#!/bin/sh\\necho 3.10.14\\n' > %s/bin/python && chmod 755 %s/bin/python && "
                     "echo mine > %s/keep" % ((legacy,) * 6))
     rc, stats, out = playbook(a2.inventory, "playbooks/python.yml", "--limit", "node1",
-                              "-e", "conda_env_name=legacy", *stack_args(artifacts))
+                              "-e", "ascend_conda_env=legacy", *stack_args(artifacts))
     assert rc != 0
     msg = failures(out)["node1"]
     assert "conda env legacy (%s) has Python 3.10.14, not 3.11; it was left untouched" % legacy in msg
@@ -99,7 +97,7 @@ def test_the_upstream_script_on_line_b_is_caught_skipping_verl(a2, artifacts):
     mirrors (the simulated internet), exits 0 without installing verl (verl_npu_stack.md 1.4
     item 1); the role's check says so and points at the log."""
     net = "file:///opt/simcluster/internet/"
-    extra = {"conda_env_name": "upstream", "sglang_npu_method": "upstream_script",
+    extra = {"ascend_conda_env": "upstream", "sglang_npu_method": "upstream_script",
              "sglang_npu_upstream_git_mirrors": {"https://github.com/": net + "github.com/",
                                                  "https://gitcode.com/": net + "gitcode.com/"},
              "sglang_npu_upstream_env": {"PATH": "/opt/simcluster/internet/bin:/usr/local/bin:/usr/bin:/bin"}}
@@ -107,10 +105,12 @@ def test_the_upstream_script_on_line_b_is_caught_skipping_verl(a2, artifacts):
                               *stack_args(artifacts, "v0.8"))
     assert rc != 0
     msg = failures(out)["node1"]
-    assert "env upstream: " in msg and "verl wanted 0.8.0, found nothing" in msg, msg
+    assert "env upstream: " in msg and "verl: wanted %s, found nothing" % stack.version("v0.8", "verl") in msg, msg
     assert "after the upstream install script exited 0" in msg
     log = a2.ssh("node1", "cat " + re.search(r"log on the node: (\S+)\)", msg).group(1)).stdout
     assert "verl/recipe: No such file or directory" in log and log.rstrip().endswith("Successfully installed all packages")
     env = "/opt/miniforge3/envs/upstream"
     got = env_versions(a2, "node1", ["torch-npu", "deep-ep", "megatron-core", "verl"], env=env)
-    assert got == {"torch-npu": "2.8.0.post2", "deep-ep": "1.2.1", "megatron-core": "0.16.0", "verl": None}, got
+    v08 = stack.env_packages("v0.8")
+    assert got == {"torch-npu": v08["torch-npu"], "deep-ep": v08["deep-ep"], "megatron-core": v08["megatron-core"],
+                   "verl": None}, got

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+import stack
 from conftest import failures, playbook, simkit, stack_args, task_results
 
 REPORT_TASK = "Verify | diagnose the cluster and write the reports"
@@ -113,8 +114,8 @@ def test_audit_of_a_provisioned_fleet_matches_the_manifest(cluster, tmp_path):
     rc, report = audit(cluster, tmp_path, "-e", "audit_fail_on_drift=true")
     assert rc == 0 and report["drift"] == [] and report["summary"]["ok"] == 3
     row = report["rows"][0]["values"]
-    assert (row["driver"], row["firmware"], row["toolkit"], row["kernels"], row["nnal"], row["triton"]) == (
-        "25.3.rc1", "7.8.0.1.211", "8.3.RC1", "8.3.RC1", "8.3.RC1", None)
+    assert (row["driver"], row["firmware"], row["toolkit"], row["kernels"], row["nnal"], row["triton"]) == tuple(
+        stack.version("seed", c) for c in ("driver", "firmware", "toolkit", "kernels", "nnal")) + (None,)
     assert sorted(f.rsplit(".", 1)[-1] for f in os.listdir(str(tmp_path))) == ["csv", "html", "json", "md", "xml"]
 
 
@@ -127,7 +128,7 @@ def test_audit_names_the_node_whose_driver_was_edited(cluster, tmp_path):
         cluster.ssh("node2", "mv /root/version.info.bak " + info)
     assert rc != 0
     assert set(d["host"] for d in report["drift"]) == {"node2"}
-    assert report["lines"][0] == "node2: driver 25.2.0 (expected 25.3.rc1)"
+    assert report["lines"][0] == "node2: driver 25.2.0 (expected %s)" % stack.version("seed", "driver")
     html, = glob.glob(str(tmp_path / "audit-*.html"))
     text = open(html).read()
     assert text.count('class="drift"') == len(report["drift"]) and 'title="node2: driver 25.2.0' in text
@@ -143,3 +144,20 @@ def test_audit_lists_an_unreachable_host(cluster, tmp_path):
     assert [(u["host"], u["status"]) for u in report["not_audited"]] == [("node3", "unreachable")]
     md, = glob.glob(str(tmp_path / "audit-*.md"))
     assert "- node3: unreachable" in open(md).read()
+
+
+def restyled(version):
+    """The same version as a user might write it: other letter case, '-post' for '.post'."""
+    return version.swapcase().replace(".POST", "-post").replace(".post", "-post")
+
+
+def test_override_in_another_letter_case_converges_and_audits_clean(cluster, artifacts, tmp_path):
+    """install and audit share one comparator: 25.3.RC1 is the node's 25.3.rc1."""
+    overrides = {"components": dict((c, {"version": restyled(stack.version("seed", c))})
+                                    for c in ("driver", "toolkit", "kernels", "nnal", "torch_npu", "sglang"))}
+    assert overrides["components"]["driver"]["version"] != stack.version("seed", "driver")
+    extra = ("-e", json.dumps({"stack_overrides": overrides}))
+    rc, stats, out = playbook(cluster.inventory, "site.yml", *stack_args(artifacts), *extra)
+    assert rc == 0 and all(s["changed"] == 0 for s in stats.values()), stats
+    rc, report = audit(cluster, tmp_path, "-e", "audit_fail_on_drift=true", *extra)
+    assert rc == 0 and report["drift"] == [], report["lines"]

@@ -13,6 +13,11 @@ Sections (all on simulated clusters booted here):
   site     playbooks site.yml on a fresh 2-node A2 cluster (seed line, offline), then again:
            the re-run against the first run (it must report changed=0), and what was pushed
            to each node.
+  fanout   site.yml (first run, then the re-run, which must report changed=0) on a fresh A2
+           cluster of each N in --fanout-sizes, every node module run on the counted
+           interpreter: wall time against the CPU-bound time (the machine's busy CPU seconds
+           over the run / its cores; a ratio near 1 means the run is limited by CPU, not by
+           waiting or serialisation) and module runs per node.
 Results: printed as tables and written to reports/bench-<timestamp>.json.
 """
 
@@ -21,6 +26,7 @@ import datetime
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +41,8 @@ NAME = "bench"
 IN_FLIGHT = 192         # probes in flight across the whole simulated cluster
 sys.path.insert(0, os.path.join(REPO, "tools", "simcluster", "tests"))
 import simkit  # noqa: E402  (the simulator's test kit: SSH with pinned host keys)
+sys.path.insert(0, os.path.join(REPO, "tools", "simcluster"))
+from sim import layers  # noqa: E402  (where the counted interpreter and its log live on a node)
 
 
 def mem_available_mb():
@@ -124,6 +132,77 @@ def playbook_s(args, env):
     return time.monotonic() - start
 
 
+def busy_cpu_s():
+    """CPU seconds this machine has been busy since boot, all cores together: the `cpu` line
+    of /proc/stat, user + nice + system + irq + softirq + steal (guest time is in user)."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    assert fields[0] == "cpu", fields
+    ticks = dict(zip(("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"),
+                     (int(v) for v in fields[1:9])))
+    busy = sum(ticks[k] for k in ("user", "nice", "system", "irq", "softirq", "steal"))
+    return busy / float(os.sysconf("SC_CLK_TCK"))
+
+
+def busy_cores(seconds=3.0):
+    """How many cores the machine keeps busy over the next `seconds` (0 when it is idle)."""
+    start = busy_cpu_s()
+    time.sleep(seconds)
+    return (busy_cpu_s() - start) / seconds
+
+
+def module_runs(name, nodes, reset=True):
+    """{node: module runs counted since the last reset} on cluster `name`: the lines of each
+    node's log of the counted interpreter (layers.COUNTED_PYTHON), read over `simcluster ssh`
+    (a shell command: it starts no Python on the node, so it counts nothing itself);
+    reset=True empties the logs in the same call."""
+    log = layers.MODULE_RUNS_LOG
+    command = "cat %s 2>/dev/null | wc -l" % log + ("; : 2>/dev/null > %s; true" % log if reset else "")
+
+    def one(node):
+        proc = subprocess.run([SIM, "ssh", name, node, command], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, universal_newlines=True, check=False)
+        if proc.returncode != 0 or not proc.stdout.strip().isdigit():
+            raise RuntimeError("%s: cannot read the module-run count: %s%s" % (node, proc.stdout, proc.stderr))
+        return int(proc.stdout)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return dict(zip(nodes, pool.map(one, nodes)))
+
+
+def site_artifacts(stack):
+    """The stack's installer stand-ins, wheelhouse and sources (deterministic) under build/."""
+    out = os.path.join(REPO, "build", "artifacts", stack)
+    run([SIM, "artifacts", "--stack", stack, "--out", out, "--arch", os.uname().machine])
+    return out
+
+
+def site_args(cluster, artifacts, stack):
+    """ansible-playbook arguments of site.yml on `cluster`, offline from `artifacts`."""
+    return ["-i", cluster.inventory, "site.yml", "-e", "stack_name=" + stack, "-e", "artifact_source_path=" + artifacts,
+            "-e", "hdk_health_delay=1", "-e", "verify_report_dir=" + tempfile.mkdtemp(prefix="bench-reports-")]
+
+
+def site_run(args, env_extra=None):
+    """One ansible-playbook run with the results callback: wall seconds, the machine's busy
+    CPU seconds over the same window, and the callback's results (recap and tasks)."""
+    env, results = simkit.results_env()
+    env.update(env_extra or {})
+    try:
+        cpu = busy_cpu_s()
+        seconds = playbook_s(args, env)
+        busy = busy_cpu_s() - cpu
+        with open(results) as f:
+            return seconds, busy, json.load(f)
+    finally:
+        if os.path.exists(results):
+            os.unlink(results)
+
+
+def changed(results):
+    return sum(s["changed"] for s in results["stats"].values())
+
+
 def bench_fabric(sizes, sample):
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"))
     top = max(sizes)
@@ -172,18 +251,11 @@ def bench_site(nodes=2, stack="seed"):
     """site.yml twice on a fresh cluster: the re-run's time as a fraction of the first run's."""
     run([SIM, "down", NAME])
     cluster = simkit.Cluster(NAME, "a2", nodes).up()
-    out = os.path.join(REPO, "build", "artifacts", stack)
-    run([SIM, "artifacts", "--stack", stack, "--out", out, "--arch", os.uname().machine])
-    args = ["-i", cluster.inventory, "site.yml", "-e", "stack_name=" + stack, "-e", "artifact_source_path=" + out,
-            "-e", "hdk_health_delay=1", "-e", "verify_report_dir=" + tempfile.mkdtemp(prefix="bench-reports-")]
+    args = site_args(cluster, site_artifacts(stack), stack)
     runs = []
     for dummy in range(2):
-        env, results = simkit.results_env()
-        seconds = playbook_s(args, env)
-        with open(results) as f:
-            stats = json.load(f)["stats"]
-        os.unlink(results)
-        runs.append((seconds, sum(s["changed"] for s in stats.values())))
+        seconds, unused_busy, results = site_run(args)
+        runs.append((seconds, changed(results)))
     if runs[1][1] != 0:
         raise RuntimeError("the second site.yml run changed %d things" % runs[1][1])
     pushed = [int(cluster.ssh("node%d" % i, "du -sk /var/cache/ascend_verl/artifacts").stdout.split()[0])
@@ -192,6 +264,56 @@ def bench_site(nodes=2, stack="seed"):
     return [{"nodes": nodes, "stack": stack, "first_s": round(runs[0][0], 1), "first_changed": runs[0][1],
              "second_s": round(runs[1][0], 1), "second_changed": runs[1][1],
              "second_vs_first": round(runs[1][0] / runs[0][0], 3), "pushed_mb_per_node": round(max(pushed) / 1024.0, 1)}]
+
+
+def bench_fanout(sizes, stack="seed"):
+    """site.yml, first run then re-run, on a fresh A2 cluster of each size; see the module
+    docstring.  Module runs are counted on the nodes: every node's interpreter is the counted
+    one (a group variable of npu_nodes in a second inventory source, not `-e`: an extra var
+    would also apply to the localhost plays, whose controller has no such file)."""
+    artifacts = site_artifacts(stack)
+    cores = os.cpu_count()
+    rows = []
+    for n in sizes:
+        run([SIM, "down", NAME])
+        cluster = simkit.Cluster(NAME, "a2", n).up()
+        # A fresh ControlPath dir per cluster: the next cluster reuses the addresses, and an
+        # SSH master still persisting from the last one would talk to a node that is gone.
+        control = tempfile.mkdtemp(prefix="bench-cp-")
+        try:
+            nodes = ["node%d" % i for i in range(1, n + 1)]
+            counted = os.path.join(cluster.build, "counted-python.yml")
+            with open(counted, "w") as f:
+                json.dump({"all": {"children": {"npu_nodes": {"vars": {
+                    "ansible_python_interpreter": layers.COUNTED_PYTHON}}}}}, f)
+            args = site_args(cluster, artifacts, stack)
+            args = args[:2] + ["-i", counted] + args[2:]
+            for label in ("first", "rerun"):
+                module_runs(NAME, nodes)                       # reset
+                # busy_cpu_s is the whole machine's: what else runs on it is measured too.
+                background = busy_cores()
+                seconds, busy, results = site_run(args, {"ANSIBLE_SSH_CONTROL_PATH_DIR": control})
+                counts = module_runs(NAME, nodes)
+                if not all(counts.values()):
+                    raise RuntimeError("fanout %d nodes, %s run: no module runs counted on %s; is %s the "
+                                       "interpreter there?" % (n, label, sorted(k for k, v in counts.items() if not v),
+                                                               layers.COUNTED_PYTHON))
+                bound = busy / cores
+                rows.append({"nodes": n, "run": label, "wall_s": round(seconds, 1), "busy_cpu_s": round(busy, 1),
+                             "cores": cores, "background_busy_cores": round(background, 2),
+                             "cpu_bound_wall_s": round(bound, 1),
+                             "wall_vs_cpu_bound": round(seconds / bound, 2) if bound else None,
+                             "module_runs_min": min(counts.values()), "module_runs_max": max(counts.values()),
+                             "module_runs_mean": round(sum(counts.values()) / float(n), 1),
+                             "changed": changed(results), "tasks": len(results["tasks"])})
+                print("fanout %d nodes: %s" % (n, rows[-1]), flush=True)
+            if rows[-1]["changed"] != 0:
+                raise RuntimeError("fanout %d nodes: the site.yml re-run changed %d things (must be 0)"
+                                   % (n, rows[-1]["changed"]))
+        finally:
+            subprocess.run([SIM, "down", NAME], check=False, stdout=subprocess.DEVNULL)
+            shutil.rmtree(control, ignore_errors=True)
+    return rows
 
 
 def table(rows):
@@ -206,8 +328,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="8,64", help="cluster sizes for the sim section")
     parser.add_argument("--fabric-sizes", default="8,16,32,64", help="cluster sizes for the fabric section")
+    parser.add_argument("--fanout-sizes", default="1,4,16", help="cluster sizes for the fanout section")
     parser.add_argument("--sample", type=int, default=200, help="vendor-loop probes actually timed")
-    parser.add_argument("--sections", default="sim,site,fabric")
+    parser.add_argument("--sections", default="sim,site,fabric,fanout")
     parser.add_argument("--out", default=os.path.join(REPO, "reports"))
     args = parser.parse_args(argv)
     sections = args.sections.split(",")
@@ -229,6 +352,11 @@ def main(argv=None):
             print("vendor loop: %.3f s per probe over a random sample of %d probes"
                   % (results["fabric"]["vendor_probe_s"], results["fabric"]["vendor_sample"]))
             print(table(results["fabric"]["rows"]))
+        if "fanout" in sections:
+            results["fanout"] = bench_fanout(sorted(int(s) for s in args.fanout_sizes.split(",")))
+            print("== fan-out: site.yml on N nodes (first run, re-run): wall time against the CPU-bound "
+                  "time (busy CPU / cores), module runs per node")
+            print(table(results["fanout"]))
     finally:
         subprocess.run([SIM, "down", NAME], check=False, stdout=subprocess.DEVNULL)
     os.makedirs(args.out, exist_ok=True)

@@ -1,9 +1,17 @@
 """What the hdk role leaves on a node: the seed stack's driver and firmware, running."""
 
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tests"))
+import stack  # noqa: E402  (the manifests the versions come from)
+
+DRIVER, FIRMWARE = stack.version("seed", "driver"), stack.version("seed", "firmware")
+
 
 def test_driver_and_firmware_versions(host):
-    assert host.file("/usr/local/Ascend/driver/version.info").contains("^Version=25.3.rc1$")
-    assert host.file("/usr/local/Ascend/firmware/version.info").contains("^Version=7.8.0.1.211$")
+    assert host.file("/usr/local/Ascend/driver/version.info").contains("^Version=%s$" % DRIVER)
+    assert host.file("/usr/local/Ascend/firmware/version.info").contains("^Version=%s$" % FIRMWARE)
     info = host.file("/etc/ascend_install.info")
     assert info.contains("^Driver_Install_Path_Param=/usr/local/Ascend$")
     assert info.contains("^Firmware_Install_Path_Param=/usr/local/Ascend$")
@@ -11,7 +19,7 @@ def test_driver_and_firmware_versions(host):
 
 def test_npu_smi_answers_with_eight_healthy_npus(host):
     out = host.check_output("/usr/local/bin/npu-smi info")
-    assert "npu-smi 25.3.rc1" in out
+    assert "npu-smi " + DRIVER in out
     assert out.count("| OK ") == 8
 
 
@@ -26,4 +34,4 @@ def test_devices_belong_to_hwhiaiuser(host):
 def test_packages_cached_with_checksums(host):
     cache = host.file("/var/cache/ascend_verl/artifacts")
     assert cache.is_directory and cache.mode == 0o750
-    assert any(n.startswith("Ascend-hdk-910b-npu-driver_25.3.rc1_linux-") for n in cache.listdir())
+    assert any(n.startswith("Ascend-hdk-910b-npu-driver_%s_linux-" % DRIVER) for n in cache.listdir())

@@ -1,13 +1,15 @@
 """The SGLang/Megatron NPU stack in the env, read from package metadata on the node."""
 
 import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tests"))
+import stack  # noqa: E402  (the manifests the versions come from)
 
 PY = "/opt/miniforge3/envs/verl-sglang/bin/python"
 SITE = "/opt/miniforge3/envs/verl-sglang/lib/python3.11/site-packages"
-WANTED = {"torch": "2.8.0", "torch-npu": "2.8.0.post2", "torchvision": "0.23.0", "sglang": "0.5.10",
-          "sgl-kernel-npu": "2026.2.1", "deep-ep": "1.2.1", "torch-memory-saver": "0.0.9", "triton-ascend": "3.2.2",
-          "megatron-core": "0.16.0", "mindspeed": "0.16.0", "mbridge": "0.15.1", "numpy": "1.26.4",
-          "triton": None, "timm": None}
+WANTED = stack.env_packages("v0.8", skip=("verl", "transformers", "ray"))
 
 
 def versions(host, names):
@@ -30,7 +32,8 @@ def test_a3_kernels_and_the_deep_ep_link(host):
     link = host.file("%s/deep_ep_cpp.cpython-311-%s-linux-gnu.so" % (SITE, arch))
     assert link.is_symlink and link.linked_to.endswith("deep_ep/deep_ep_cpp.cpython-311-%s-linux-gnu.so" % arch)
     assert "(A3)" in host.file("%s/deep_ep/deep_ep_cpp.cpython-311-%s-linux-gnu.so" % (SITE, arch)).content_string
-    assert host.file("/opt/ascend_verl/src/sgl-kernel-npu-2026.02.01-A3").is_directory
+    ref = stack.manifest("v0.8")["components"]["sgl_kernel_npu"]["ref"]
+    assert host.file("/opt/ascend_verl/src/sgl-kernel-npu-%s-A3" % ref).is_directory
 
 
 def test_triton_ascend_files_intact(host):

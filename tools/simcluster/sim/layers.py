@@ -1,8 +1,9 @@
 """The two small overlay layers above the cached rootfs.
 
 sim layer (one per cluster): the node's init, the shutdown/reboot stand-in, the node-side
-control library and sshd settings.  Stand-ins the *driver* installs (npu-smi, hccn_tool)
-are not here: they appear only once a driver .run has run on the node.
+control library, sshd settings and the counted interpreter (COUNTED_PYTHON).  Stand-ins
+the *driver* installs (npu-smi, hccn_tool) are not here: they appear only once a driver
+.run has run on the node.
 node layer (one per node): hostname, hosts, host key, authorized key, /etc/hccn.conf.
 """
 
@@ -22,6 +23,26 @@ HostKey /etc/ssh/ssh_host_ed25519_key
 MaxStartups 200:30:400
 MaxSessions 64
 """
+
+# The node's Python, counted: with ansible_python_interpreter pointing here, every module run
+# (one interpreter start each, pipelining or not) appends one line "<seconds since boot> <PID>"
+# to MODULE_RUNS_LOG on the node's own disk (the overlay's upper layer: it survives a reboot,
+# unlike /run), then execs /usr/bin/python3 with the same arguments, stdin, environment and
+# PID, so output and exit status are Python's.  No extra process on the normal path (read and
+# printf are dash builtins; mkdir only when the directory is missing); a failed append (full
+# disk, read-only) is silent and Python runs anyway.  Count: `wc -l < LOG`; reset: `: > LOG`.
+COUNTED_PYTHON = "/opt/simcluster/bin/python3-counted"
+MODULE_RUNS_LOG = "/var/log/simcluster/module-runs.log"
+COUNTED_PYTHON_SH = """\
+#!/bin/sh
+# simcluster: /usr/bin/python3, counted (one line per start in {log}).
+{{
+    read -r _simcluster_up _simcluster_idle </proc/uptime
+    printf '%s %s\\n' "$_simcluster_up" "$$" >>{log} ||
+        {{ mkdir -p {dir} && printf '%s %s\\n' "$_simcluster_up" "$$" >>{log}; }}
+}} 2>/dev/null
+exec /usr/bin/python3 "$@"
+""".format(log=MODULE_RUNS_LOG, dir=os.path.dirname(MODULE_RUNS_LOG))
 
 README = """\
 This node is simulated by simcluster (tools/simcluster in the ascend_verl.cluster
@@ -53,6 +74,7 @@ def write_sim_layer(root):
     for lib in ("hwstate.py", "simctl.py"):
         _copy(root, "opt/simcluster/lib/" + lib, os.path.join(s, lib), 0o644)
     _write(root, "opt/simcluster/README", README)
+    _write(root, COUNTED_PYTHON.lstrip("/"), COUNTED_PYTHON_SH, 0o755)
     _write(root, "etc/ssh/sshd_config.d/simcluster.conf", SSHD_CONF)
     # Headers of the running kernel, the way linux-headers-$(uname -r) leaves them, so the
     # driver's DKMS prerequisites are "installed" (nodes are offline).  /lib is a symlink

@@ -82,9 +82,24 @@ def test_artifact_source(kind, path, url, exists, bad):
     assert variables(pf.check_artifact_source(kind, path, url, exists)) == bad
 
 
-@pytest.mark.parametrize("value, ok", [(1, True), ("4", True), (0, False), (-1, False), ("two", False), (True, False)])
-def test_positive_int(value, ok):
-    assert (pf.check_positive_int("hdk_reboot_batch", value) == []) is ok
+@pytest.mark.parametrize("head, groups, bad", [
+    ("", {"ray_head": ["n1"]}, []),
+    ("n2", {}, []),
+    ("", {}, ["ascend_ray_head"]),
+    ("", {"ray_head": ["n1", "n2"]}, ["ascend_ray_head"]),
+    ("n9", {"ray_head": ["n1"]}, ["ascend_ray_head"]),
+])
+def test_ray_head(head, groups, bad):
+    assert variables(pf.check_ray_head(head, ["n1", "n2"], groups)) == bad
+
+
+@pytest.mark.parametrize("addresses, bad", [
+    ({"n1": ("10.0.0.1", "22"), "n2": ("10.0.0.2", "22")}, []),
+    ({"n1": ("10.0.0.1", "22"), "n2": ("10.0.0.1", "23")}, []),
+    ({"n1": ("10.0.0.1", "22"), "n2": ("10.0.0.1", "22")}, ["ansible_host"]),
+])
+def test_address(addresses, bad):
+    assert variables(pf.check_address("n1", addresses)) == bad
 
 
 def test_stack_and_message_format():

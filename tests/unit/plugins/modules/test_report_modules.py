@@ -1,4 +1,4 @@
-"""hccn_info, ascend_versions, verify_report and fleet_audit end to end as modules."""
+"""hccn_info, ascend_facts, verify_report and fleet_audit end to end as modules."""
 
 import json
 import os
@@ -6,7 +6,7 @@ import os
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.ascend_verl.cluster.plugins.modules import ascend_versions, fleet_audit, hccn_info, verify_report
+from ansible_collections.ascend_verl.cluster.plugins.modules import ascend_facts, fleet_audit, hccn_info, verify_report
 
 
 def run(module, capsys, args):
@@ -51,13 +51,19 @@ def test_hccn_info_not_started_and_missing(hccn_tool, tmp_path, capsys):
     assert rc == 1 and "the NPU driver is not installed" in out["msg"]
 
 
-def test_ascend_versions_on_a_bare_tree(tmp_path, capsys):
-    rc, out = run(ascend_versions, capsys, {
-        "ascend_install_path": str(tmp_path / "Ascend"), "cann_install_path": str(tmp_path / "Ascend"),
-        "conda_prefix": str(tmp_path / "conda"), "env_file": str(tmp_path / "npu.env"),
-        "npu_smi_path": str(tmp_path / "npu-smi"), "_ansible_check_mode": True})
-    assert rc == 0 and out["changed"] is False and out["env_file"] is None
-    assert out["versions"]["driver"] is None and out["versions"]["arch"] == os.uname().machine
+def test_ascend_facts_on_a_bare_tree(tmp_path, capsys):
+    env_file = tmp_path / "npu.env"
+    env_file.write_text("ASCEND_RT_VISIBLE_DEVICES=0,1\n")
+    rc, out = run(ascend_facts, capsys, {
+        "ascend_root": str(tmp_path / "Ascend"), "conda_prefix": str(tmp_path / "conda"), "env_file": str(env_file),
+        "files": [str(env_file), str(tmp_path / "absent")], "login_shell": ["HOME"], "_ansible_check_mode": True})
+    facts = out["ansible_facts"]["ascend"]
+    assert rc == 0 and out["changed"] is False and facts["npu_smi"] is None
+    assert facts["versions"]["driver"] is None and facts["versions"]["arch"] == os.uname().machine
+    assert facts["hdk"] == {"driver": None, "firmware": None} and facts["conda"]["installed"] is False
+    assert facts["env_file"]["values"] == {"ASCEND_RT_VISIBLE_DEVICES": "0,1"}
+    assert facts["files"][str(env_file)]["exists"] and facts["files"][str(tmp_path / "absent")] == {"exists": False}
+    assert facts["login_shell"]["HOME"] == os.environ.get("HOME", "/root")
 
 
 def test_verify_report_writes_and_fails(tmp_path, capsys):

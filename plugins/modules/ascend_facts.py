@@ -1,0 +1,173 @@
+#!/usr/bin/python
+# Copyright (c) ascend_verl.cluster contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+DOCUMENTATION = r"""
+---
+module: ascend_facts
+short_description: Read everything the collection decides from on a node, in one run
+version_added: 0.2.0
+description:
+  - The one reader of the node. Publishes C(ansible_facts.ascend) - OS, architecture, kernel, Python and package manager;
+    NPUs on the PCI bus and C(/dev/davinciN); the driver's run user and group; driver and firmware (C(version.info));
+    optionally what C(npu-smi info) answers; CANN's recorded install root, toolkit, kernels/ops and NNAL (both install
+    layouts); conda, its envs and the named env's Python and packages (with editable sources); the environment file;
+    and on request file stats, globs, requirements files, the route to the head node and what a login shell sees.
+  - Versions are read from the files the vendor tools and pip write, never by importing anything. Whatever is
+    missing is null, so a bare node reads as cleanly as a provisioned one.
+  - Every role runs it once at its start (the probe), hands the facts to M(ascend_verl.cluster.ascend_plan), and runs
+    it again only after it changed something.
+author:
+  - ascend_verl.cluster maintainers (@ascend-verl)
+options:
+  ascend_root:
+    description: Root of the Ascend install (driver, firmware, CANN, NNAL).
+    type: path
+    default: /usr/local/Ascend
+  conda_prefix:
+    description: The conda installation.
+    type: path
+    default: /opt/miniforge3
+  conda_env:
+    description: The env whose Python and packages are read.
+    type: str
+    default: verl-sglang
+  env_file:
+    description: The KEY=VALUE environment file.
+    type: path
+    default: /etc/ascend_verl/npu.env
+  user:
+    description: A user whose uid and gid are read (the driver's run user).
+    type: str
+  group:
+    description: A group whose gid is read.
+    type: str
+  npu_smi:
+    description: Also run C(npu-smi info) (does it answer, the C(-8005) "not started" state, its version).
+    type: bool
+    default: false
+  files:
+    description: Paths whose mode, owner, group and sha1 are read (the files a role manages).
+    type: list
+    elements: path
+    default: []
+  globs:
+    description: Glob patterns resolved on the node (which files exist, link targets).
+    type: list
+    elements: str
+    default: []
+  requirements:
+    description: Requirements files whose text is returned (absent ones are null).
+    type: list
+    elements: path
+    default: []
+  head_address:
+    description: An address whose route is read (C(ip route get)); the facts name the interface that reaches it.
+    type: str
+  login_shell:
+    description: Variables whose values a login shell (C(bash -l), profile.d sourced) sees.
+    type: list
+    elements: str
+    default: []
+extends_documentation_fragment:
+  - ascend_verl.cluster.attributes
+notes:
+  - Runs on the node's system Python (3.9 or later); nothing is written.
+"""
+
+EXAMPLES = r"""
+- name: Read the node
+  ascend_verl.cluster.ascend_facts:
+    npu_smi: true
+
+- name: Driver and torch_npu
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.ascend.hdk.driver }} / {{ ansible_facts.ascend.conda.env.packages['torch-npu'] | default('absent') }}"
+
+- name: The managed files, the route to the head and a login shell's view in the same run
+  ascend_verl.cluster.ascend_facts:
+    files: [/etc/profile.d/ascend_verl.sh, /etc/ascend_verl/npu.env]
+    head_address: 192.0.2.11
+    login_shell: [ASCEND_RT_VISIBLE_DEVICES, HCCL_SOCKET_IFNAME]
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: The facts, under C(ascend).
+  returned: always
+  type: dict
+  contains:
+    ascend:
+      description:
+        - C(system) (distribution, distribution_version, arch, kernel, python_version, pkg_mgr, kernel_headers),
+          C(pci) (count, npu_device, by_device_id, devices), C(devices) (the number of C(/dev/davinciN)),
+          C(accounts) (user, group), C(hdk) (driver, firmware), C(npu_smi) (null unless asked), C(cann)
+          (recorded_root, toolkit, kernels, nnal, layout), C(conda) (prefix, installed, version, envs, env with
+          python, packages, editable, verl_commit), C(env_file) (path, values), C(files), C(globs), C(requirements),
+          C(route) (dev, src, ifname), C(login_shell), C(versions) (the audit's row, every component or null).
+      type: dict
+      sample:
+        system: {distribution: openEuler, distribution_version: "22.03", arch: aarch64, pkg_mgr: dnf, kernel_headers: true}
+        pci: {count: 8, npu_device: A2}
+        devices: 8
+        hdk: {driver: 25.3.rc1, firmware: 7.8.0.1.211}
+        npu_smi: {answers: false, kind: not_started, message: dcmi module initialize failed. ret is -8005, version: 25.3.rc1}
+        cann: {recorded_root: /usr/local/Ascend, toolkit: 8.3.RC1, kernels: 8.3.RC1, nnal: 8.3.RC1, layout: "8.3"}
+        conda:
+          installed: true
+          env: {exists: true, python: 3.11.13, packages: {torch: 2.7.1, torch-npu: 2.7.1.post2}}
+"""
+
+import os
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import node_facts, npu_smi, versions
+
+
+def read_npu_smi(module):
+    info, error, path = npu_smi.run_info(module)
+    if not error:
+        return {"answers": True, "kind": None, "message": "", "version": info["version"], "devices": len(info["devices"])}
+    version = None
+    if path:        # a device that is not started still says which npu-smi it is
+        rc, out, dummy = module.run_command([path, "-v"])
+        match = rc == 0 and re.search(r"version\s*:\s*(\S+)", out, re.I)
+        version = match.group(1) if match else None
+    message = error["message"] + (" (%s)" % error["hint"] if error["hint"] else "")
+    return {"answers": False, "kind": error["kind"], "message": message, "version": version, "devices": 0}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            ascend_root=dict(type="path", default="/usr/local/Ascend"),
+            conda_prefix=dict(type="path", default="/opt/miniforge3"),
+            conda_env=dict(type="str", default="verl-sglang"),
+            env_file=dict(type="path", default="/etc/ascend_verl/npu.env"),
+            user=dict(type="str"),
+            group=dict(type="str"),
+            npu_smi=dict(type="bool", default=False),
+            files=dict(type="list", elements="path", default=[]),
+            globs=dict(type="list", elements="str", default=[]),
+            requirements=dict(type="list", elements="path", default=[]),
+            head_address=dict(type="str"),
+            login_shell=dict(type="list", elements="str", default=[]),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    uname = os.uname()
+    facts = node_facts.gather(
+        lambda argv: module.run_command(argv), uname=(uname.release, uname.machine), ascend_root=p["ascend_root"],
+        conda_prefix=p["conda_prefix"], conda_env=p["conda_env"], env_file=p["env_file"], user=p["user"],
+        group=p["group"], npu_smi_info=read_npu_smi(module) if p["npu_smi"] else None, files=p["files"],
+        globs=p["globs"], requirements=p["requirements"], head_address=p["head_address"],
+        login_shell=p["login_shell"])
+    facts["versions"] = versions.table(facts)
+    module.exit_json(changed=False, ansible_facts={"ascend": facts})
+
+
+if __name__ == "__main__":
+    main()
