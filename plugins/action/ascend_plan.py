@@ -60,6 +60,7 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("stack_manifest is not loaded (role ascend_verl.cluster.stack)")
         knobs = role_knobs.values(self._loader, self._templar, task_vars, [role, "ascend"] + list(more_roles))
         inputs = dict(args.get("inputs") or {})
+        inputs.setdefault("check_mode", bool(self._task.check_mode))
         if args.get("templates"):
             extra = template_vars(manifest, facts, knobs) if template_vars else {}
             inputs["rendered"] = [self._render(item, task_vars, extra) for item in args["templates"]]

@@ -13,17 +13,7 @@ Ray head, two inventory hosts that are one machine.
 
 import re
 
-# Product -> (NPU_DEVICE, devices per node as the driver numbers them).
-PRODUCTS = {
-    "Atlas 900 A2 PODc": ("A2", 8),
-    "Atlas 800T A2": ("A2", 8),
-    "Atlas 800I A2": ("A2", 8),
-    "Atlas 200T A2 Box16": ("A2", 16),
-    "Atlas 800T A3": ("A3", 16),
-    "Atlas 800I A3": ("A3", 16),
-    "Atlas 900 A3 SuperPoD": ("A3", 16),
-}
-NPU_DEVICES = ("A2", "A3")
+from ansible_collections.ascend_verl.cluster.plugins.module_utils.hardware import NPU_DEVICES, PRODUCTS, expected_devices  # noqa: F401
 ARTIFACT_SOURCES = ("controller", "mirror")
 _RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 
@@ -58,10 +48,6 @@ def check_product(product, npu_device):
         out.append(problem("ascend_npu_device", npu_device,
                            "%s for %s" % (PRODUCTS[product][0], product)))
     return out
-
-
-def expected_devices(product):
-    return PRODUCTS.get(product, (None, None))[1]
 
 
 def check_ports(ranges, ports):

@@ -87,7 +87,7 @@ npu_smi:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.ascend_verl.cluster.plugins.module_utils import npu_smi, preflight
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import hardware, npu_smi
 
 
 def main():
@@ -105,9 +105,9 @@ def main():
     p = module.params
     expected = p["expected_count"]
     if expected is None and p["product"]:
-        expected = preflight.expected_devices(p["product"])
+        expected = hardware.expected_devices(p["product"])
         if expected is None:
-            module.fail_json(msg="unknown product %r (known: %s)" % (p["product"], ", ".join(sorted(preflight.PRODUCTS))))
+            module.fail_json(msg="unknown product %r (known: %s)" % (p["product"], ", ".join(sorted(hardware.PRODUCTS))))
     info, error, dummy = npu_smi.run_info(module, p["npu_smi_path"])
     if error:
         found = error["message"] + (" (%s)" % error["hint"] if error["hint"] else "")

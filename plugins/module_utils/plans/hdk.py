@@ -68,8 +68,14 @@ def hdk(manifest, facts, knobs, inputs=None):
     steps = [s for s in (account_step(facts["accounts"], knobs),) if s]
     if any(i["name"] == "driver" for i in installers):
         steps.append(build_step(system, knobs))
-    smi = facts.get("npu_smi") or {}
+    # A device that answers -8005 waits for a reboot.  Nodes that had no driver when this run
+    # began (inputs.fresh, from the first plan) reboot together: nothing can be running on them;
+    # the others roll in batches.
+    pending = (facts.get("npu_smi") or {}).get("kind") == "not_started"
+    began_fresh = str((inputs or {}).get("fresh", fresh)).lower() == "true"
+    mode = ("together" if began_fresh else "rolling") if pending and knobs["hdk_reboot_allowed"] else None
     return plan("hdk", problems, steps + installers, installers=installers, account=bool(steps and steps[0]["name"] == "account"),
                 build=next((s for s in steps if s["name"] == "build"), None),
                 gate=bool(installers) and not fresh and not knobs["hdk_force"], fresh=fresh,
-                reboot=smi.get("kind") == "not_started", found=found, wanted=want)
+                reboot=pending, reboot_mode=mode, reboot_blocked=pending and not knobs["hdk_reboot_allowed"],
+                found=found, wanted=want)

@@ -29,6 +29,12 @@ def env_missing(facts, knobs):
     return ["conda env %s (%s) does not exist: the conda role creates it first" % (knobs["ascend_conda_env"], env["path"])]
 
 
+def in_check_mode(inputs):
+    """A check-mode run changed nothing before this role: what an earlier role would have made
+    (the env, the verl tree) is missing, which is not this node's fault."""
+    return bool((inputs or {}).get("check_mode"))
+
+
 def pinned(manifest, knobs):
     pins = list(TORCH_PINS) + ["sglang"] + list(KERNEL_PINS) + ["triton_ascend", "numpy"]
     if knobs["sglang_npu_megatron"]:
@@ -157,6 +163,8 @@ def upstream_env(knobs, wheelhouse):
 def sglang_npu(manifest, facts, knobs, inputs=None):
     problems = env_missing(facts, knobs)
     if problems:
+        if in_check_mode(inputs):
+            return plan("sglang_npu", [], [], todo=[], pending=problems)
         return plan("sglang_npu", problems, [], todo=[])
     todo = sglang_todo(manifest, facts, knobs)
     names = set(n for n, dummy in todo)
@@ -190,6 +198,8 @@ def requirements_unmet(text, installed, env):
 def verl(manifest, facts, knobs, inputs=None):
     problems = env_missing(facts, knobs)
     if problems:
+        if in_check_mode(inputs):
+            return plan("verl", [], [], pending=problems)
         return plan("verl", problems, [])
     env = facts["conda"]["env"]
     src = knobs["verl_src_dir"].rstrip("/")
@@ -205,8 +215,10 @@ def verl(manifest, facts, knobs, inputs=None):
                         "must include it)" % src)
     text = (facts.get("requirements") or {}).get(src + "/requirements-npu.txt")
     if text is None:
-        problems.append("%s/requirements-npu.txt is missing: not a verl tree of this stack" % src)
-        return plan("verl", problems, steps)
+        missing = "%s/requirements-npu.txt is missing: not a verl tree of this stack" % src
+        if in_check_mode(inputs):          # the tree was not unpacked in check mode
+            return plan("verl", problems, steps, pending=[missing])
+        return plan("verl", problems + [missing], steps)
     unmet = requirements_unmet(text, env["packages"], marker_env(facts))
     moved = [p for p in VERL_PINS if differs(env["packages"].get(package_name(p)), wanted(manifest, p))]
     if unmet:
