@@ -49,7 +49,7 @@ class ActionModule(ActionBase):
         untemplated = set(p["variable"] for p in problems)
         problems += [p for p in found if p["variable"] not in untemplated]
         play_hosts = list(task_vars.get("ansible_play_hosts_all") or [host])
-        problems += knobs.check_play(host, good.get("ascend_ray_head", ""), play_hosts, task_vars.get("groups") or {},
+        problems += knobs.check_play(host, good.get("ascend_ray_head", ""), task_vars.get("groups") or {},
                                      self._addresses(host, play_hosts, task_vars, templar))
 
         result["problems"] = problems

@@ -312,11 +312,11 @@ def _cross(good, values, stacks, controller):
     return out
 
 
-def check_play(host, ray_head, play_hosts, groups, addresses):
-    """Rules over the whole play, as this host sees them: exactly one Ray head that is in the play,
+def check_play(host, ray_head, groups, addresses):
+    """Rules over the whole play, as this host sees them: exactly one Ray head in the inventory,
     and no other host of the play at this host's address (and port).
     addresses: {host: (ansible_host or the inventory name, ansible_port)} of every host of the play."""
-    return preflight.check_ray_head(ray_head or "", list(play_hosts), groups) + preflight.check_address(host, addresses)
+    return preflight.check_ray_head(ray_head or "", groups) + preflight.check_address(host, addresses)
 
 
 def unique(problems):

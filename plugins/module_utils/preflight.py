@@ -117,20 +117,20 @@ def _some(names, most=8):
     return ", ".join(names[:most]) + more
 
 
-def check_ray_head(head, play_hosts, groups):
-    """Exactly one Ray head: ascend_ray_head names a host of the play, or, when it is empty,
-    the group ray_head holds exactly one host and that host is in the play."""
+def check_ray_head(head, groups):
+    """Exactly one Ray head, a host of the inventory (not necessarily of this play: a run with
+    --limit still points every node at the head): ascend_ray_head names one, or, when it is
+    empty, the group ray_head holds exactly one host."""
+    inventory = list(groups.get("all") or [])
     if head:
-        if head not in play_hosts:
-            return [problem("ascend_ray_head", head, "a host of this play (%s)" % _some(play_hosts))]
+        if head not in inventory:
+            return [problem("ascend_ray_head", head, "a host of the inventory (%s)" % _some(inventory))]
         return []
     members = list(groups.get("ray_head") or [])
     if "ray_head" not in groups:
         why = "there is no ray_head group"
     elif len(members) != 1:
         why = "ray_head has %d hosts%s" % (len(members), ": " + _some(members) if members else "")
-    elif members[0] not in play_hosts:
-        why = "ray_head's host %s is not in this play" % members[0]
     else:
         return []
     return [problem("ascend_ray_head", head, "the Ray head's inventory name, or exactly one host in group ray_head (%s)" % why)]

@@ -130,7 +130,7 @@ def test_several_problems_across_roles_are_reported_together(inventory):
                      "ray_head (there is no ray_head group)"),
     (("n1", "n2"), {}, None, "ascend_ray_head = '', expected the Ray head's inventory name, or exactly one host in "
                              "group ray_head (ray_head has 2 hosts: n1, n2)"),
-    (("n1",), {"ascend_ray_head": "n9"}, None, "ascend_ray_head = 'n9', expected a host of this play (n1, n2)"),
+    (("n1",), {"ascend_ray_head": "n9"}, None, "ascend_ray_head = 'n9', expected a host of the inventory (n1, n2)"),
 ], ids=["same-address", "no-ray_head-group", "two-heads", "head-not-in-inventory"])
 def test_rules_over_the_play(inventory, ray_head, extra, hostvars, message):
     assert_reported(stopped_before_contact(inventory(extra, ray_head=ray_head, hostvars=hostvars)), message)

@@ -232,12 +232,11 @@ PLAY = ["n1", "n2"]
                                                     "ray_head (ray_head has 0 hosts)")]),
     ("", {"ray_head": ["n1", "n2"]}, {}, [("ascend_ray_head", "the Ray head's inventory name, or exactly one host "
                                                               "in group ray_head (ray_head has 2 hosts: n1, n2)")]),
-    ("", {"ray_head": ["n3"]}, {}, [("ascend_ray_head", "the Ray head's inventory name, or exactly one host in "
-                                                        "group ray_head (ray_head's host n3 is not in this play)")]),
-    ("n9", {"ray_head": ["n1"]}, {}, [("ascend_ray_head", "a host of this play (n1, n2)")]),
+    ("", {"ray_head": ["n3"]}, {}, []),     # the head outside this play (--limit): still the head
+    ("n9", {"ray_head": ["n1"]}, {}, [("ascend_ray_head", "a host of the inventory (n1, n2, n3)")]),
 ])
 def test_check_play(head, groups, addresses, problems):
-    assert named(knobs.check_play("n1", head, PLAY, groups, addresses)) == problems
+    assert named(knobs.check_play("n1", head, dict(groups, all=PLAY + ["n3"]), addresses)) == problems
 
 
 def test_message_shape():

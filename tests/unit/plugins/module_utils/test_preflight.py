@@ -84,13 +84,14 @@ def test_artifact_source(kind, path, url, exists, bad):
 
 @pytest.mark.parametrize("head, groups, bad", [
     ("", {"ray_head": ["n1"]}, []),
+    ("", {"ray_head": ["n3"]}, []),       # a head outside this play (--limit) is still the head
     ("n2", {}, []),
     ("", {}, ["ascend_ray_head"]),
     ("", {"ray_head": ["n1", "n2"]}, ["ascend_ray_head"]),
     ("n9", {"ray_head": ["n1"]}, ["ascend_ray_head"]),
 ])
 def test_ray_head(head, groups, bad):
-    assert variables(pf.check_ray_head(head, ["n1", "n2"], groups)) == bad
+    assert variables(pf.check_ray_head(head, dict(groups, all=["n1", "n2", "n3"]))) == bad
 
 
 @pytest.mark.parametrize("addresses, bad", [

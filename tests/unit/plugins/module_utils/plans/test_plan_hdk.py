@@ -189,3 +189,20 @@ def test_hdk_force_false_as_a_string_keeps_the_gate(manifest, knobs, facts):
 
 def test_uid_and_gid_as_strings(manifest, knobs, facts):
     assert hdk.hdk(manifest("seed"), facts("hdk"), knobs("hdk", hdk_uid="1000", hdk_gid="1000"))["done"]
+
+
+@pytest.mark.parametrize("began_fresh, allowed, mode, blocked", [
+    (True, True, "together", False),      # no driver when the run began: nothing can be running, reboot all at once
+    (False, True, "rolling", False),      # an upgrade of a live cluster rolls in batches
+    ("True", True, "together", False),    # as the role hands the first plan's answer over
+    (True, False, None, True),            # hdk_reboot_allowed false: named, not rebooted
+])
+def test_reboot_mode(manifest, knobs, facts, began_fresh, allowed, mode, blocked):
+    f = facts("hdk", npu_smi={"answers": False, "kind": "not_started", "message": "", "version": None, "devices": 0})
+    out = hdk.hdk(manifest("seed"), f, knobs("hdk", hdk_reboot_allowed=allowed), {"fresh": began_fresh})
+    assert (out["reboot_mode"], out["reboot_blocked"]) == (mode, blocked)
+
+
+def test_no_reboot_pending_no_mode(manifest, knobs, facts):
+    out = hdk.hdk(manifest("seed"), facts("hdk"), knobs("hdk"), {"fresh": True})
+    assert out["reboot_mode"] is None and out["reboot_blocked"] is False
