@@ -52,10 +52,11 @@ class ActionModule(ActionBase):
         if role not in PLANNERS:
             raise AnsibleActionFail("role must be one of %s, got %r" % (", ".join(sorted(PLANNERS)), role))
         planner, more_roles, template_vars = PLANNERS[role]
+        # Facts come from a module's result and the manifest from set_fact: data, not templates.
         facts = args.get("facts")
         if facts is None:
-            facts = self._templar.template(task_vars.get("ansible_facts", {}).get("ascend")) or {}
-        manifest = self._templar.template(task_vars.get("stack_manifest"))
+            facts = task_vars.get("ansible_facts", {}).get("ascend") or {}
+        manifest = task_vars.get("stack_manifest")
         if not manifest:
             raise AnsibleActionFail("stack_manifest is not loaded (role ascend_verl.cluster.stack)")
         knobs = role_knobs.values(self._loader, self._templar, task_vars, [role, "ascend"] + list(more_roles))

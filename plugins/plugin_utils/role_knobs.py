@@ -16,21 +16,42 @@ __metaclass__ = type
 import glob
 import os
 
+import yaml
+
 from ansible_collections.ascend_verl.cluster.plugins.module_utils import knobs
+
+try:
+    from ansible.template import trust_as_template
+except ImportError:         # ansible-core < 2.19: every string is a template already
+    def trust_as_template(text):
+        return text
 
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MISSING = knobs.MISSING
 _CACHE = {}
+# Every plan and check runs in a fresh worker process, so this is read for each of them:
+# libyaml takes a tenth of the time of Ansible's own loader.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _trusted(value):
+    """The collection's own files are trusted: their Jinja strings are templates."""
+    if isinstance(value, str):
+        return trust_as_template(value) if "{{" in value or "{%" in value else value
+    if isinstance(value, dict):
+        return dict((k, _trusted(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_trusted(v) for v in value]
+    return value
 
 
 def _load(loader, path, trusted=False):
+    del loader          # kept for the callers' signature; the files are plain YAML
     if not os.path.isfile(path):
         return {}
-    try:
-        data = loader.load_from_file(path, trusted_as_template=trusted)
-    except TypeError:       # ansible-core < 2.19: every string is a template already
-        data = loader.load_from_file(path)
-    return data or {}
+    with open(path) as f:
+        data = yaml.load(f, Loader=_LOADER) or {}
+    return _trusted(data) if trusted else data
 
 
 def load(loader):
@@ -68,15 +89,30 @@ def templar_with_defaults(templar, loader, task_vars):
     return templar.copy_with_new_env(available_variables=variables)
 
 
+def has_template(value):
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    if isinstance(value, dict):
+        return any(has_template(k) or has_template(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(has_template(v) for v in value)
+    return False
+
+
 def values(loader, templar, task_vars, roles):
-    """{knob: value} for every knob of `roles`, templated and converted to its spec's type."""
+    """{knob: value} for every knob of `roles`, templated and converted to its spec's type.
+    Most values are plain data: only those that hold a template go through the templar."""
     by_role, dummy, defaults, dummy = load(loader)
-    templar = templar_with_defaults(templar, loader, task_vars)
+    with_defaults = []
     out = {}
     for role in roles:
         for name, spec in by_role.get(role, {}).items():
             raw = raw_value(task_vars, defaults, name)
             if name in out or raw is MISSING:
                 continue
-            out[name] = knobs.convert_option(name, spec, templar.template(raw))[0]
+            if has_template(raw):
+                if not with_defaults:
+                    with_defaults.append(templar_with_defaults(templar, loader, task_vars))
+                raw = with_defaults[0].template(raw)
+            out[name] = knobs.convert_option(name, spec, raw)[0]
     return out
