@@ -189,7 +189,7 @@ _MARKUP = (
 
 def plain_text(text: str) -> str:
     """Ansible doc markup made plain, whitespace collapsed: C(x) -> x, L(t,u) -> t (u), ..."""
-    for _ in range(5):  # nested markup, e.g. B(C(x))
+    for dummy in range(5):  # nested markup, e.g. B(C(x))
         before = text
         for pattern, repl in _MARKUP:
             text = pattern.sub(repl, text)
@@ -594,7 +594,7 @@ def _write(path: Path, text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a generated file drifted")
     parser.add_argument("--diff", action="store_true", help="with --check: show what would change")

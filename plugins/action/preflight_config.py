@@ -16,7 +16,7 @@ import os
 
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
-from ansible_collections.ascend_verl.cluster.plugins.module_utils import knobs, preflight
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import hardware, knobs, preflight
 from ansible_collections.ascend_verl.cluster.plugins.plugin_utils import role_knobs
 
 
@@ -53,7 +53,7 @@ class ActionModule(ActionBase):
                                      self._addresses(host, play_hosts, task_vars, templar))
 
         result["problems"] = problems
-        result["expected_devices"] = preflight.expected_devices(good.get("ascend_product"))
+        result["expected_devices"] = hardware.expected_devices(good.get("ascend_product"))
         result["changed"] = False
         if problems:
             result["failed"] = True

@@ -17,7 +17,7 @@ import re
 from ansible.module_utils.common.validation import (
     check_type_bool, check_type_dict, check_type_float, check_type_int, check_type_list, check_type_raw, check_type_str)
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
-from ansible_collections.ascend_verl.cluster.plugins.module_utils import preflight
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import hardware, preflight
 from ansible_collections.ascend_verl.cluster.plugins.module_utils.preflight import parse_port_range, problem
 
 MISSING = object()   # neither set nor defaulted
@@ -302,7 +302,7 @@ def _cross(good, values, stacks, controller):
     out += preflight.check_ports({n: v for n, v in good.items() if rule_for(n)[0] == "port_range"},
                                  {n: v for n, v in good.items() if rule_for(n)[0] == "port"})
     if "npu_env_visible_devices" in good:
-        out += preflight.check_visible_devices(good["npu_env_visible_devices"], preflight.expected_devices(product))
+        out += preflight.check_visible_devices(good["npu_env_visible_devices"], hardware.expected_devices(product))
     if "artifact_source_type" in good:
         kind, path = good["artifact_source_type"], good.get("artifact_source_path")
         exists = None

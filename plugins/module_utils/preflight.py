@@ -13,7 +13,7 @@ Ray head, two inventory hosts that are one machine.
 
 import re
 
-from ansible_collections.ascend_verl.cluster.plugins.module_utils.hardware import NPU_DEVICES, PRODUCTS, expected_devices  # noqa: F401
+from ansible_collections.ascend_verl.cluster.plugins.module_utils.hardware import NPU_DEVICES, PRODUCTS
 ARTIFACT_SOURCES = ("controller", "mirror")
 _RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 

@@ -75,7 +75,7 @@ def _parse(version):
     text = "" if version is None else str(version).strip().lower()
     if not re.search(r"[0-9a-z]", text):
         return None
-    public, _, local = text.partition("+")
+    public, dummy, local = text.partition("+")
     public = re.sub(r"^v(?=[0-9])", "", public)
     epoch = 0
     match = re.match(r"^([0-9]+)!", public)
@@ -392,7 +392,7 @@ def _evaluate(node, env):
         # evaluate every term, so a variable missing from env fails on every platform alike
         results = [_evaluate(child, env) for child in node[1]]
         return any(results) if node[0] == "or" else all(results)
-    _, lhs, op, rhs = node
+    dummy, lhs, op, rhs = node
     left, right = _marker_value(lhs, env), _marker_value(rhs, env)
     if op == "in":
         return left in right

@@ -160,7 +160,7 @@ def main():
     p = module.params
     uname = os.uname()
     facts = node_facts.gather(
-        lambda argv: module.run_command(argv), uname=(uname.release, uname.machine), ascend_root=p["ascend_root"],
+        module.run_command, uname=(uname.release, uname.machine), ascend_root=p["ascend_root"],
         conda_prefix=p["conda_prefix"], conda_env=p["conda_env"], env_file=p["env_file"], user=p["user"],
         group=p["group"], npu_smi_info=read_npu_smi(module) if p["npu_smi"] else None, files=p["files"],
         globs=p["globs"], requirements=p["requirements"], head_address=p["head_address"],

@@ -96,8 +96,9 @@ def task_steps(manifest, facts, knobs, names):
     src = sources(manifest, knobs, device, arch)
     build = {"sglang": "sglang" in names, "kernels": bool(names & set(KERNEL_PINS)),
              "megatron": bool(knobs["sglang_npu_megatron"] and names & set(MEGATRON_PINS))}
-    archives = [src[k] for k in ("sglang", "kernels") if build[k]] + ([src["mindspeed"], src["megatron"]]
-                                                                       if build["megatron"] else [])
+    archives = [src[k] for k in ("sglang", "kernels") if build[k]]
+    if build["megatron"]:
+        archives += [src["mindspeed"], src["megatron"]]
     steps = []
     if archives:
         steps.append({"name": "sources", "kind": "unpack", "archives": archives,
@@ -126,8 +127,8 @@ def task_steps(manifest, facts, knobs, names):
     if names & set(KERNEL_PINS + ("deep_ep_link",)):
         steps.append({"name": "deep_ep_link", "kind": "deep_ep_link", "why": "the deep_ep_cpp link in site-packages"})
     if build["megatron"]:
-        steps.append(pip("Megatron-LM, MindSpeed, mbridge", ["--no-build-isolation", "-e", src["megatron"]["dest"], "-e",
-                                                            src["mindspeed"]["dest"], "mbridge==" + wanted(manifest, "mbridge")]))
+        steps.append(pip("Megatron-LM, MindSpeed, mbridge", ["--no-build-isolation", "-e", src["megatron"]["dest"],
+                                                             "-e", src["mindspeed"]["dest"], "mbridge==" + wanted(manifest, "mbridge")]))
     if names & {"triton", "triton_ascend"}:
         steps += triton_steps(manifest, "remove triton and timm (they share or shadow triton/)")
     # The installs above may move numpy (the upstream script restores numpy<2 last): pin it back.

@@ -282,7 +282,7 @@ def test_the_shipped_defaults_pass_their_own_rules():
 
 
 def test_every_row_of_the_rules_table_names_a_knob():
-    specs, _ = _real_knobs()
+    specs, dummy = _real_knobs()
     for patterns, rule, _arg in knobs.RULES:
         for pattern in patterns:
             assert any(knobs.fnmatch.fnmatchcase(name, pattern) for name in specs), (pattern, rule)

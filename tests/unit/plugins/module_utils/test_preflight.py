@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.ascend_verl.cluster.plugins.module_utils import preflight as pf
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import hardware, preflight as pf
 
 
 def variables(problems):
@@ -106,4 +106,4 @@ def test_address(addresses, bad):
 def test_stack_and_message_format():
     problems = pf.check_stack("v9", ["seed", "v0.8"])
     assert pf.format_problems("node1", problems) == ["node1: stack_name = 'v9', expected one of seed, v0.8"]
-    assert pf.expected_devices("Atlas 800T A3") == 16 and pf.expected_devices("nope") is None
+    assert hardware.expected_devices("Atlas 800T A3") == 16 and hardware.expected_devices("nope") is None

@@ -72,19 +72,19 @@ GARBAGE = [None, "", "   ", "unknown", "n/a", "...", "v", "V", "+", "1.0+", "-",
            "1..2", "1.0-", "not a version at all!", "9" * 60, "V100R001C23SPC002B212", "1.0\n", "\u00e9t\u00e9", 0, 3.5]
 
 
-@pytest.mark.parametrize("a, b", EQUAL)
-def test_equal_spellings(a, b):
-    assert v.key(a) == v.key(b)
-    assert v.compare(a, b) == 0 and v.compare(b, a) == 0
-    assert v.same(a, b) and v.same(b, a)
+@pytest.mark.parametrize("first, second", EQUAL)
+def test_equal_spellings(first, second):
+    assert v.key(first) == v.key(second)
+    assert v.compare(first, second) == 0 and v.compare(second, first) == 0
+    assert v.same(first, second) and v.same(second, first)
 
 
-@pytest.mark.parametrize("a, b", ORDERED)
-def test_ordering_both_ways(a, b):
-    assert v.key(a) < v.key(b)
-    assert v.compare(a, b) == -1
-    assert v.compare(b, a) == 1
-    assert not v.same(a, b) and not v.same(b, a)
+@pytest.mark.parametrize("lower, higher", ORDERED)
+def test_ordering_both_ways(lower, higher):
+    assert v.key(lower) < v.key(higher)
+    assert v.compare(lower, higher) == -1
+    assert v.compare(higher, lower) == 1
+    assert not v.same(lower, higher) and not v.same(higher, lower)
 
 
 @pytest.mark.parametrize("chain", CHAINS)
@@ -104,7 +104,7 @@ def test_garbage_never_raises(text):
     sorted(GARBAGE + ["1.0", "25.3.rc1", "2.7.1+cpu"], key=v.key)   # every key is comparable with every other
 
 
-@pytest.mark.parametrize("a, b, expected", [
+@pytest.mark.parametrize("one, other, expected", [
     (None, None, True),
     (None, "", False),                    # None (absent) equals only None
     ("", None, False),
@@ -114,9 +114,9 @@ def test_garbage_never_raises(text):
     ("8.3.RC1", "8.3.0", False),
     ("25.3.rc1.1", "25.3.rc1", False),
 ])
-def test_same_edges(a, b, expected):
-    assert v.same(a, b) is expected
-    assert v.same(b, a) is expected
+def test_same_edges(one, other, expected):
+    assert v.same(one, other) is expected
+    assert v.same(other, one) is expected
 
 
 def test_none_and_blank_sort_lowest():

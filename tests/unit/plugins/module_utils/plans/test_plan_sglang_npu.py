@@ -58,7 +58,8 @@ def test_fresh_env_seed_a2(manifest, knobs, facts):
                                                {"file": c["sgl_kernel_npu"]["files"]["any"], "dest": kernels_dir}]
     torch = step(out, "the torch stack")
     assert pins(torch["args"]) == ["torch==" + v(m, "torch"), "torch-npu==" + v(m, "torch_npu"),
-                             "torchvision==" + v(m, "torchvision"), "pybind11", "click==8.2.1", "numpy<2.0.0", "cachetools"]
+                                   "torchvision==" + v(m, "torchvision"), "pybind11", "click==8.2.1", "numpy<2.0.0",
+                                   "cachetools"]
     assert step(out, "pyproject") == {
         "name": "pyproject", "kind": "copy", "src": sglang_dir + "/python/" + c["sglang"]["pyproject"],
         "dest": sglang_dir + "/python/pyproject.toml", "why": "SGLang's NPU pyproject (%s)" % c["sglang"]["pyproject"]}
