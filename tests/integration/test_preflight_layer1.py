@@ -110,9 +110,43 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("extra, drop, message", CASES, ids=[c[2].split(", expected")[0][:60] for c in CASES])
-def test_bad_value_fails_before_any_host_is_contacted(inventory, extra, drop, message):
-    assert_reported(stopped_before_contact(inventory(extra, drop)), message)
+def batches(cases, size=6):
+    """The cases in a few playbook runs: a batch takes at most `size` cases and one case per
+    family of knobs whose rules tie them together (a product decides the device count, ports
+    must not overlap, the artifact source's type decides which of path and URL counts)."""
+    out = []
+    for extra, drop, message in cases:
+        knobs = set(extra) | set(drop) | set(w for w in message.replace("(", " ").split() if w.startswith(PREFIXES))
+        families = set(next((f for f, members in FAMILIES.items() if k in members), k) for k in knobs)
+        for batch in out:
+            if len(batch["messages"]) < size and not families & batch["families"]:
+                batch["extra"].update(extra)
+                batch["drop"] += list(drop)
+                batch["messages"].append(message)
+                batch["families"] |= families
+                break
+        else:
+            out.append({"extra": dict(extra), "drop": list(drop), "messages": [message], "families": families})
+    return out
+
+
+PREFIXES = ("ascend_", "artifact_", "npu_env_")
+FAMILIES = {
+    "product": ("ascend_npu_device", "ascend_product", "npu_env_visible_devices"),
+    "ports": ("ascend_ray_port", "ascend_ray_dashboard_port", "ascend_hccl_host_socket_port_range",
+              "ascend_hccl_npu_socket_port_range"),
+    "artifact": ("artifact_source_type", "artifact_source_path", "artifact_source_url"),
+}
+BATCHES = batches(CASES)
+
+
+@pytest.mark.parametrize("batch", BATCHES, ids=["+".join(sorted(b["extra"]) + ["-" + d for d in b["drop"]])[:60]
+                                                for b in BATCHES])
+def test_bad_values_fail_before_any_host_is_contacted(inventory, batch):
+    """One bad value per knob case; the cases of a batch share one run (each is reported on its own)."""
+    got = stopped_before_contact(inventory(batch["extra"], batch["drop"]))
+    for message in batch["messages"]:
+        assert_reported(got, message)
 
 
 def test_several_problems_across_roles_are_reported_together(inventory):

@@ -39,9 +39,11 @@ def power_log(cluster, node):
 
 
 def test_check_mode_on_a_fresh_cluster_changes_nothing(cluster, artifacts):
-    rc, dummy, out = playbook(cluster.inventory, "site.yml", "--check", "--diff", *stack_args(artifacts))
+    # One fresh node says it all (check mode does not depend on the node count) at a third of the cost.
+    rc, dummy, out = playbook(cluster.inventory, "site.yml", "--check", "--diff", "--limit", "node1",
+                              *stack_args(artifacts))
     assert rc == 0, failures(out)
-    for node in NODES:
+    for node in NODES[:1]:
         left = cluster.ssh(node, "ls -d /usr/local/Ascend /var/cache/ascend_verl /etc/profile.d/ascend_verl.sh; "
                                  "id HwHiAiUser", check=False)
         assert "No such file" in left.stderr and left.stdout == "", left.stdout
@@ -171,7 +173,7 @@ def test_wrong_npu_count_fails_in_preflight(cluster, artifacts):
 
 
 def test_collection_playbook_name_runs_too(cluster, artifacts):
-    rc, stats, dummy = playbook(cluster.inventory, "ascend_verl.cluster.site", "--limit", "node1,node2",
+    rc, stats, dummy = playbook(cluster.inventory, "ascend_verl.cluster.site", "--limit", "node1",
                                 *stack_args(artifacts, "v0.8"))
     assert rc == 0 and all(s["changed"] == 0 for s in stats.values())
 

@@ -157,7 +157,8 @@ def test_override_in_another_letter_case_converges_and_audits_clean(cluster, art
                                     for c in ("driver", "toolkit", "kernels", "nnal", "torch_npu", "sglang"))}
     assert overrides["components"]["driver"]["version"] != stack.version("seed", "driver")
     extra = ("-e", json.dumps({"stack_overrides": overrides}))
-    rc, stats, out = playbook(cluster.inventory, "site.yml", *stack_args(artifacts), *extra)
-    assert rc == 0 and all(s["changed"] == 0 for s in stats.values()), stats
+    # One node shows whether the install roles plan a reinstall; the audit reads all three.
+    rc, stats, out = playbook(cluster.inventory, "site.yml", "--limit", "node1", *stack_args(artifacts), *extra)
+    assert rc == 0 and stats["node1"]["changed"] == 0, stats
     rc, report = audit(cluster, tmp_path, "-e", "audit_fail_on_drift=true", *extra)
     assert rc == 0 and report["drift"] == [], report["lines"]
