@@ -22,7 +22,7 @@ import re
 import shutil
 import stat
 
-from ansible_collections.ascend_verl.cluster.plugins.module_utils import npu_pci
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import fabric_facts, host_facts, npu_pci
 from ansible_collections.ascend_verl.cluster.plugins.module_utils.version import normalize_name
 
 CANN_INFO = "/etc/Ascend/ascend_cann_install.info"
@@ -340,7 +340,8 @@ def route_to(run, address):
 
 def gather(run, root="/", uname=None, ascend_root="/usr/local/Ascend", conda_prefix="/opt/miniforge3",
            conda_env="verl-sglang", env_file="/etc/ascend_verl/npu.env", user=None, group=None, npu_smi_info=None,
-           files=(), globs=(), requirements=(), head_address=None, login_shell=()):
+           files=(), globs=(), requirements=(), head_address=None, login_shell=(), fabric=False,
+           host=None):
     """The whole read.  `run(argv) -> (rc, out, err)` runs the few commands that are not file
     reads (ip, bash -lc); `npu_smi_info` is what the npu_smi helpers made of `npu-smi info`."""
     node = Node(root)
@@ -360,6 +361,8 @@ def gather(run, root="/", uname=None, ascend_root="/usr/local/Ascend", conda_pre
         "requirements": requirement_files(node, requirements),
         "route": route_to(run, head_address) if head_address else None,
         "login_shell": login_shell_values(run, list(login_shell)) if login_shell else None,
+        "fabric": fabric_facts.gather(run, node, ascend_root) if fabric else None,
+        "host": host_facts.gather(run, node, host) if host else None,
         "paths": {"ascend_root": ascend_root, "conda_prefix": conda_prefix, "conda_env": conda_env},
     }
     return facts

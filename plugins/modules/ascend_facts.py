@@ -70,6 +70,27 @@ options:
     type: list
     elements: str
     default: []
+  fabric:
+    description:
+      - Also read every RoCE port with C(hccn_tool) (address, netmask, gateway, netdetect address, link, net health),
+        C(/etc/hccn.conf) and which devices run a process (C(npu-smi info)).
+    type: bool
+    default: false
+  host:
+    description:
+      - Also read the host baseline (limits in a login shell of O(host.user), the sysctls named, C(/dev/shm), CPU
+        governors, time sync, firewall). Omit to skip.
+    type: dict
+    suboptions:
+      user:
+        description: The training user whose limits a login shell shows.
+        type: str
+        default: root
+      sysctls:
+        description: Sysctl keys whose values are read.
+        type: list
+        elements: str
+        default: []
 extends_documentation_fragment:
   - ascend_verl.cluster.attributes
 notes:
@@ -154,6 +175,11 @@ def main():
             requirements=dict(type="list", elements="path", default=[]),
             head_address=dict(type="str"),
             login_shell=dict(type="list", elements="str", default=[]),
+            fabric=dict(type="bool", default=False),
+            host=dict(type="dict", options=dict(
+                user=dict(type="str", default="root"),
+                sysctls=dict(type="list", elements="str", default=[]),
+            )),
         ),
         supports_check_mode=True,
     )
@@ -164,7 +190,7 @@ def main():
         conda_prefix=p["conda_prefix"], conda_env=p["conda_env"], env_file=p["env_file"], user=p["user"],
         group=p["group"], npu_smi_info=read_npu_smi(module) if p["npu_smi"] else None, files=p["files"],
         globs=p["globs"], requirements=p["requirements"], head_address=p["head_address"],
-        login_shell=p["login_shell"])
+        login_shell=p["login_shell"], fabric=p["fabric"], host=p["host"])
     facts["versions"] = versions.table(facts)
     module.exit_json(changed=False, ansible_facts={"ascend": facts})
 
