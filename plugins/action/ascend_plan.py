@@ -62,6 +62,9 @@ class ActionModule(ActionBase):
         knobs = role_knobs.values(self._loader, self._templar, task_vars, [role, "ascend"] + list(more_roles))
         inputs = dict(args.get("inputs") or {})
         inputs.setdefault("check_mode", bool(self._task.check_mode))
+        # Where the host sits in the inventory (the fabric plan's default host index).
+        inputs.setdefault("host", task_vars.get("inventory_hostname"))
+        inputs.setdefault("groups", task_vars.get("groups") or {})
         if args.get("templates"):
             extra = template_vars(manifest, facts, knobs) if template_vars else {}
             inputs["rendered"] = [self._render(item, task_vars, extra) for item in args["templates"]]

@@ -16,8 +16,11 @@ import os
 
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
-from ansible_collections.ascend_verl.cluster.plugins.module_utils import hardware, knobs, preflight
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import fabric_plan, hardware, knobs, preflight
 from ansible_collections.ascend_verl.cluster.plugins.plugin_utils import role_knobs
+
+
+FABRIC_KNOBS = ("ascend_product", "fabric_plan", "fabric_ports", "fabric_host_index")
 
 
 def controller_kind(path):
@@ -52,6 +55,10 @@ class ActionModule(ActionBase):
         problems += knobs.check_play(host, good.get("ascend_ray_head", ""), task_vars.get("groups") or {},
                                      self._addresses(host, play_hosts, task_vars, templar))
 
+        if "fabric_plan" in good and "fabric_ports" in good:
+            problems += knobs.check_fabric(host, good, self._fabric_ports(host, play_hosts, task_vars, templar, defaults),
+                                           task_vars.get("groups") or {})
+
         result["problems"] = problems
         result["expected_devices"] = hardware.expected_devices(good.get("ascend_product"))
         result["changed"] = False
@@ -61,6 +68,26 @@ class ActionModule(ActionBase):
         else:
             result["msg"] = "%d knobs of %s are consistent" % (len(values), host)
         return result
+
+    @staticmethod
+    def _fabric_ports(host, play_hosts, task_vars, templar, defaults):
+        """{host: {phy_id: port}} the address plan gives every other host of the play; a host whose
+        plan does not template or convert is left out (it reports its own problem)."""
+        out = {}
+        groups = task_vars.get("groups") or {}
+        for name in play_hosts:
+            if name == host:
+                continue
+            try:
+                hv = task_vars["hostvars"][name]
+                raw = [role_knobs.raw_value(hv, defaults, k) for k in FABRIC_KNOBS]
+                product, plan, ports, index = templar.template([None if v is knobs.MISSING else v for v in raw])
+                ports_of, dummy = fabric_plan.wanted(product, plan or [], fabric_plan.host_index(index, name, groups),
+                                                     ports or {})
+            except (AnsibleError, KeyError, TypeError, ValueError, AttributeError):
+                continue
+            out[name] = ports_of
+        return out
 
     @staticmethod
     def _addresses(host, play_hosts, task_vars, templar):

@@ -17,7 +17,7 @@ import re
 from ansible.module_utils.common.validation import (
     check_type_bool, check_type_dict, check_type_float, check_type_int, check_type_list, check_type_raw, check_type_str)
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
-from ansible_collections.ascend_verl.cluster.plugins.module_utils import hardware, preflight
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import fabric_plan, hardware, preflight
 from ansible_collections.ascend_verl.cluster.plugins.module_utils.preflight import parse_port_range, problem
 
 MISSING = object()   # neither set nor defaulted
@@ -55,6 +55,10 @@ RULES = (
     # Rules over several knobs (check_host, preflight.py): the artifact source (a controller directory
     # holding SHA256SUMS, or an http(s) mirror URL), visible devices, the stack's name.
     (("artifact_source_*", "npu_env_visible_devices", "stack_name", "ascend_product"), "cross", None),
+    # The address plan: its subnets, the product rules and the addresses of every host of the play
+    # (module_utils/fabric_plan.py, from preflight_config); a host index starts at 0.
+    (("fabric_plan", "fabric_ports"), "cross", None),
+    (("fabric_host_index",), "minimum", 0),
     (("verify_report_dir", "audit_report_dir"), "report_dir", None),
     (("artifact_checksums",), "sha256_map", None),
     (("npu_env_extra", "sglang_npu_upstream_env"), "environment", None),
@@ -310,6 +314,15 @@ def _cross(good, values, stacks, controller):
             exists = controller(str(path).rstrip("/") + "/SHA256SUMS") == "file"
         out += preflight.check_artifact_source(kind, path, good.get("artifact_source_url"), exists)
     return out
+
+
+def check_fabric(host, values, others, groups):
+    """The address plan of one host, and addresses it shares with another host of the play.
+    values: the host's converted knobs; others: {host: {phy_id: port}} of the other hosts."""
+    index = fabric_plan.host_index(values.get("fabric_host_index"), host, groups)
+    mine, problems = fabric_plan.wanted(values.get("ascend_product"), values.get("fabric_plan") or [], index,
+                                        values.get("fabric_ports") or {})
+    return problems + fabric_plan.duplicates(host, mine, others)
 
 
 def check_play(host, ray_head, groups, addresses):

@@ -341,7 +341,7 @@ def route_to(run, address):
 def gather(run, root="/", uname=None, ascend_root="/usr/local/Ascend", conda_prefix="/opt/miniforge3",
            conda_env="verl-sglang", env_file="/etc/ascend_verl/npu.env", user=None, group=None, npu_smi_info=None,
            files=(), globs=(), requirements=(), head_address=None, login_shell=(), fabric=False,
-           host=None):
+           host=None, fabric_settle=0):
     """The whole read.  `run(argv) -> (rc, out, err)` runs the few commands that are not file
     reads (ip, bash -lc); `npu_smi_info` is what the npu_smi helpers made of `npu-smi info`."""
     node = Node(root)
@@ -361,7 +361,7 @@ def gather(run, root="/", uname=None, ascend_root="/usr/local/Ascend", conda_pre
         "requirements": requirement_files(node, requirements),
         "route": route_to(run, head_address) if head_address else None,
         "login_shell": login_shell_values(run, list(login_shell)) if login_shell else None,
-        "fabric": fabric_facts.gather(run, node, ascend_root) if fabric else None,
+        "fabric": fabric_facts.gather(run, node, ascend_root, settle=fabric_settle) if fabric else None,
         "host": host_facts.gather(run, node, host) if host else None,
         "paths": {"ascend_root": ascend_root, "conda_prefix": conda_prefix, "conda_env": conda_env},
     }

@@ -76,6 +76,12 @@ options:
         C(/etc/hccn.conf) and which devices run a process (C(npu-smi info)).
     type: bool
     default: false
+  fabric_settle:
+    description:
+      - With O(fabric), wait up to this many seconds for ports whose net health is still C(Init) (a port just
+        addressed checks its netdetect address first).
+    type: int
+    default: 0
   host:
     description:
       - Also read the host baseline (limits in a login shell of O(host.user), the sysctls named, C(/dev/shm), CPU
@@ -150,14 +156,17 @@ from ansible_collections.ascend_verl.cluster.plugins.module_utils import node_fa
 def read_npu_smi(module):
     info, error, path = npu_smi.run_info(module)
     if not error:
-        return {"answers": True, "kind": None, "message": "", "version": info["version"], "devices": len(info["devices"])}
+        phy = dict(((d["npu"], d.get("chip", 0)), d.get("phy_id", d["npu"])) for d in info["devices"])
+        busy = sorted(set(phy.get((p["npu"], p["chip"]), p["npu"]) for p in info["processes"]))
+        return {"answers": True, "kind": None, "message": "", "version": info["version"], "devices": len(info["devices"]),
+                "busy": busy}
     version = None
     if path:        # a device that is not started still says which npu-smi it is
         rc, out, dummy = module.run_command([path, "-v"])
         match = rc == 0 and re.search(r"version\s*:\s*(\S+)", out, re.I)
         version = match.group(1) if match else None
     message = error["message"] + (" (%s)" % error["hint"] if error["hint"] else "")
-    return {"answers": False, "kind": error["kind"], "message": message, "version": version, "devices": 0}
+    return {"answers": False, "kind": error["kind"], "message": message, "version": version, "devices": 0, "busy": []}
 
 
 def main():
@@ -176,6 +185,7 @@ def main():
             head_address=dict(type="str"),
             login_shell=dict(type="list", elements="str", default=[]),
             fabric=dict(type="bool", default=False),
+            fabric_settle=dict(type="int", default=0),
             host=dict(type="dict", options=dict(
                 user=dict(type="str", default="root"),
                 sysctls=dict(type="list", elements="str", default=[]),
@@ -190,7 +200,8 @@ def main():
         conda_prefix=p["conda_prefix"], conda_env=p["conda_env"], env_file=p["env_file"], user=p["user"],
         group=p["group"], npu_smi_info=read_npu_smi(module) if p["npu_smi"] else None, files=p["files"],
         globs=p["globs"], requirements=p["requirements"], head_address=p["head_address"],
-        login_shell=p["login_shell"], fabric=p["fabric"], host=p["host"])
+        login_shell=p["login_shell"], fabric=p["fabric"], host=p["host"],
+        fabric_settle=p["fabric_settle"])
     facts["versions"] = versions.table(facts)
     module.exit_json(changed=False, ansible_facts={"ascend": facts})
 
