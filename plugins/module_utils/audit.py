@@ -68,13 +68,24 @@ def audit(hosts, manifest, components=None):
             elif strict and found != majority[c]:
                 drift.append({"host": h, "component": c, "found": found, "expected": None,
                               "majority": majority[c], "kind": "majority"})
+    # Host settings (RoCE addresses, the host baseline) are judged against each host's own plan.
+    settings = []
+    for h in reachable:
+        settings += [c for c in hosts[h].get("settings") or {} if c not in settings and c not in columns]
+    for c in settings:
+        for h in reachable:
+            mine = (hosts[h].get("settings") or {}).get(c) or {}
+            if mine.get("expected") is not None and str(mine.get("found")) != str(mine["expected"]):
+                drift.append({"host": h, "component": c, "found": mine.get("found"), "expected": mine["expected"],
+                              "majority": None, "kind": "plan"})
     drifted = set(d["host"] for d in drift)
     rows, not_audited = [], []
     for h in names:
         data = hosts[h]
         if "versions" in data:
-            rows.append({"host": h, "status": "drift" if h in drifted else "ok",
-                         "values": dict((c, data["versions"].get(c)) for c in columns)})
+            values = dict((c, data["versions"].get(c)) for c in columns)
+            values.update((c, ((data.get("settings") or {}).get(c) or {}).get("found")) for c in settings)
+            rows.append({"host": h, "status": "drift" if h in drifted else "ok", "values": values})
         else:
             status = "unreachable" if data.get("unreachable") else "failed"
             rows.append({"host": h, "status": status, "values": {}, "msg": data.get("msg") or status})
@@ -82,12 +93,16 @@ def audit(hosts, manifest, components=None):
     statuses = Counter(r["status"] for r in rows)
     summary = {"hosts": len(names), "ok": statuses["ok"], "drift": statuses["drift"],
                "unreachable": statuses["unreachable"], "failed": statuses["failed"]}
-    return {"components": columns, "rows": rows, "expected": dict((c, expected.get(c)) for c in columns),
+    columns += settings
+    return {"components": columns, "settings": settings, "rows": rows, "expected": dict((c, expected.get(c)) for c in columns),
             "pinned": [c for c in columns if c in expected], "majority": majority, "drift": drift,
             "not_audited": not_audited, "summary": summary}
 
 
 def describe(d):
+    if d["kind"] == "plan":
+        return "%s: %s %s (planned %s)" % (d["host"], d["component"], d["found"] if d["found"] is not None else "unset",
+                                           d["expected"])
     want = ("expected %s" % (d["expected"] or ABSENT)) if d["kind"] == "manifest" else \
         ("fleet majority %s" % (d["majority"] or ABSENT))
     return "%s: %s %s (%s)" % (d["host"], d["component"], d["found"] or ABSENT, want)
@@ -110,15 +125,16 @@ def render(result, stack, label):
     for d in result["drift"]:
         marks[(index[d["host"]], 2 + cols.index(d["component"]))] = describe(d)
     row_classes = dict((i, "down") for i, r in enumerate(result["rows"]) if r["status"] in ("unreachable", "failed"))
-    expected_row = ["(manifest)", ""] + [result["expected"][c] or ABSENT if c in result["pinned"] else ""
-                                         for c in cols]
+    expected_row = ["(manifest)", ""] + [result["expected"][c] or ABSENT if c in result["pinned"] else
+                                         "(per host)" if c in result.get("settings", ()) else "" for c in cols]
     title = "Fleet version audit %s (stack %s)" % (label, stack)
     md = ["# " + title, "", _summary_line(result, stack), ""]
     if result["drift"]:
         md += ["## Drift", "", reports.markdown_table(
             ["host", "component", "found", "expected", "fleet majority"],
             [[d["host"], d["component"], d["found"] or ABSENT, (d["expected"] or ABSENT) if d["kind"] == "manifest"
-              else "(not pinned)", d["majority"] or ABSENT] for d in result["drift"]]), ""]
+              else "%s (this host's plan)" % d["expected"] if d["kind"] == "plan" else "(not pinned)",
+              d["majority"] or ABSENT if d["kind"] != "plan" else ""] for d in result["drift"]]), ""]
     if result["not_audited"]:
         md += ["## Not audited", ""] + ["- %s: %s (%s)" % (u["host"], u["status"], u["msg"])
                                         for u in result["not_audited"]] + [""]

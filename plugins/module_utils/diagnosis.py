@@ -49,6 +49,14 @@ def _check_health(out, host, health):
                 % (f.get("device") or "node", f["check"], f["found"], f["expected"]))
 
 
+def _check_fabric(out, host, fabric):
+    """The address plan's verdict on this host's ports (plans/fabric.py, ports only)."""
+    for problem in fabric.get("problems") or []:
+        out.add(host, None, "fabric_plan", problem)
+    for step in fabric.get("steps") or []:
+        out.add(host, step.get("phy_id"), "fabric_plan", "differs from the address plan: %s" % step["why"])
+
+
 def _check_tls(out, tls):
     """HCCL refuses to connect ports whose TLS switches differ: blame the minority."""
     counts = Counter(tls.values())
@@ -136,8 +144,9 @@ def matrix(names, probes):
 
 
 def diagnose(hosts, check_env=True):
-    """hosts: {name: {unreachable, msg, health, hccn, connectivity, env}} -> result dict, where
-    health, hccn and connectivity are the registered results of the node modules."""
+    """hosts: {name: {unreachable, msg, health, hccn, connectivity, env, fabric}} -> result dict, where
+    health, hccn and connectivity are the registered results of the node modules and fabric the
+    address plan's verdict on the ports (plans/fabric.py with ports_only)."""
     names = sorted(hosts, key=natural_key)
     out = _Failures()
     down = [h for h in names if hosts[h].get("unreachable")]
@@ -162,6 +171,7 @@ def diagnose(hosts, check_env=True):
                 out.add(host, dev["phy_id"], "hccn", error)
             if dev.get("tls_switch") is not None:
                 tls[(host, dev["phy_id"])] = dev["tls_switch"]
+        _check_fabric(out, host, data.get("fabric") or {})
         conn = data.get("connectivity") or {}
         if conn.get("failed"):
             out.add(host, None, "connectivity", conn.get("msg") or "hccl_connectivity failed")

@@ -250,3 +250,27 @@ def conf_text(current, ports):
         lines.append((key, values.get(key, value)))
     lines += [(k, v) for k, v in wanted if k not in placed]
     return "".join("%s=%s\n" % kv for kv in lines)
+
+
+def summary(ports):
+    """Addresses of ports in one short line per subnet, in phy-id order: "198.19.0.16-198.19.0.23/20"
+    for a consecutive run, else the addresses joined by commas; "none" when no port has one."""
+    runs = {}
+    for p in sorted(ports, key=lambda p: p.get("phy_id", 0)):
+        if not p.get("address"):
+            continue
+        try:
+            iface = ipaddress.IPv4Interface("%s/%s" % (p["address"], p.get("netmask") or "32"))
+        except ValueError:
+            runs.setdefault(str(p["address"]), []).append(p["address"])
+            continue
+        runs.setdefault(str(iface.network), []).append(iface.ip)
+    out = []
+    for net, addresses in runs.items():
+        prefix = net.split("/")[1] if "/" in net else ""
+        ints = [int(a) for a in addresses] if all(not isinstance(a, str) for a in addresses) else []
+        if len(addresses) > 1 and ints == list(range(ints[0], ints[0] + len(ints))):
+            out.append("%s-%s/%s" % (addresses[0], addresses[-1], prefix))
+        else:
+            out.append(",".join(str(a) for a in addresses) + ("/" + prefix if prefix else ""))
+    return "; ".join(out) or "none"

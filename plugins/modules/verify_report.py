@@ -23,7 +23,8 @@ options:
     description:
       - "Per host - C(unreachable) (bool) and C(msg), C(health) (the npu_health result), C(hccn) (the hccn_info
         result), C(connectivity) (the hccl_connectivity result), C(env) (the node's environment file as a dict, or
-        null when it is missing)."
+        null when it is missing), C(fabric) (the M(ascend_verl.cluster.ascend_plan) result of role C(fabric) with
+        C(ports_only): the ports whose address, gateway or netdetect address differs from the address plan)."
     type: dict
     required: true
   check_env:

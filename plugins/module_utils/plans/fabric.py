@@ -78,6 +78,9 @@ def fabric(manifest, facts, knobs, inputs=None):
     read = facts.get("fabric") or {}
     found = dict((p["phy_id"], p) for p in read.get("ports") or [])
     extra = {"planned": bool(want), "found": found_summary(read.get("ports") or []),
+             "settings": {"roce": {"found": fabric_plan.summary(read.get("ports") or []),
+                                   "expected": fabric_plan.summary([dict(p, phy_id=d) for d, p in want.items()])
+                                   if want else None}},
              "wanted": dict((d, "%s/%s gw %s" % (p["address"], p["netmask"], p["gateway"])) for d, p in want.items()),
              "tool": read.get("tool"), "conf_path": HCCN_CONF}
     problems = [_shown(p) for p in wrong]
@@ -97,6 +100,9 @@ def fabric(manifest, facts, knobs, inputs=None):
     steps = []
     for d in sorted(want):
         steps += port_steps(d, want[d], found[d])
+    if inputs.get("ports_only"):
+        # verify and audit: the ports against the plan, as hccn_tool reads them
+        return plan("fabric", [], steps, **extra)
     busy = set((facts.get("npu_smi") or {}).get("busy") or [])
     held = sorted(set(s["phy_id"] for s in steps) & busy)
     if held and not knobs.get("fabric_force"):

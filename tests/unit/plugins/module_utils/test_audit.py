@@ -92,3 +92,19 @@ def test_describe():
     assert audit.describe(d) == "node2: driver 25.2.0 (expected 25.3.rc1)"
     d.update(kind="majority", component="torch", found=None, expected=None, majority="2.7.1")
     assert audit.describe(d) == "node2: torch absent (fleet majority 2.7.1)"
+
+
+def test_host_settings_are_judged_against_each_hosts_plan():
+    hosts = fleet(3)
+    for i, host in enumerate(sorted(hosts)):
+        planned = "10.20.0.%d-10.20.0.%d/16" % (16 * (i + 1), 16 * (i + 1) + 7)
+        hosts[host]["settings"] = {"roce": {"found": planned, "expected": planned},
+                                   "swappiness": {"found": "60", "expected": None}}     # not managed: listed only
+    hosts["node2"]["settings"]["roce"]["found"] = "10.20.0.32-10.20.0.38/16; 10.30.0.9/16"
+    result = audit.audit(hosts, MANIFEST)
+    assert blamed(result) == [("node2", "roce", "plan")]
+    assert result["components"][-2:] == ["roce", "swappiness"] and result["settings"] == ["roce", "swappiness"]
+    assert audit.describe(result["drift"][0]) == ("node2: roce 10.20.0.32-10.20.0.38/16; 10.30.0.9/16 "
+                                                  "(planned 10.20.0.32-10.20.0.39/16)")
+    pages = audit.render(result, "seed", "t")
+    assert "this host's plan" in pages["md"] and "(per host)" in pages["csv"]

@@ -128,3 +128,15 @@ def test_no_address_net_health_and_tcp_and_env():
 
 def test_natural_order():
     assert sorted(["node10", "node2", "node1"], key=diagnosis.natural_key) == ["node1", "node2", "node10"]
+
+
+def test_a_port_off_the_address_plan_is_named():
+    from ansible_collections.ascend_verl.cluster.plugins.module_utils.diagnosis import diagnose
+    fabric = {"planned": True, "problems": [],
+              "steps": [{"kind": "ip", "phy_id": 3, "why": "device 3: address 10.30.0.9/255.255.0.0, planned "
+                                                          "10.20.0.19/255.255.0.0"}]}
+    out = diagnose({"node1": {"fabric": fabric}, "node2": {"fabric": {}}}, check_env=False)
+    assert out["failures"] == [{"host": "node1", "device": 3, "check": "fabric_plan",
+                                "message": "differs from the address plan: device 3: address 10.30.0.9/255.255.0.0, "
+                                           "planned 10.20.0.19/255.255.0.0"}]
+    assert out["bad_hosts"] == ["node1"]

@@ -120,3 +120,24 @@ def test_conf_from_nothing():
     assert text.splitlines()[:5] == ["address_0=10.20.0.16", "netmask_0=255.255.0.0", "netdetect_0=10.20.0.1",
                                      "gateway_0=10.20.0.1", "send_arp_status_0=1"]
     assert len(text.splitlines()) == 40
+
+
+SUMMARIES = [
+    (A2, FLAT, "10.20.0.16-10.20.0.23/16"),
+    (A3, DIES, "10.20.0.16-10.20.0.23/21; 10.20.8.16-10.20.8.23/21"),
+]
+
+
+@pytest.mark.parametrize("product, plan, expected", SUMMARIES)
+def test_summary(product, plan, expected):
+    out = fabric_plan.wanted(product, plan, 0)[0]
+    ports = [dict(p, phy_id=d) for d, p in out.items()]
+    assert fabric_plan.summary(ports) == expected
+
+
+def test_summary_of_odd_ports():
+    ports = [{"phy_id": 0, "address": "10.20.0.16", "netmask": "255.255.0.0"},
+             {"phy_id": 1, "address": None},
+             {"phy_id": 2, "address": "10.20.0.30", "netmask": "255.255.0.0"}]
+    assert fabric_plan.summary(ports) == "10.20.0.16,10.20.0.30/16"
+    assert fabric_plan.summary([]) == "none"
