@@ -72,3 +72,37 @@ def env_versions(cluster, node, names, env="/opt/miniforge3/envs/verl-sglang"):
               "print(json.dumps(out))")
     out = cluster.ssh(node, "%s/bin/python -c '%s' %s" % (env, script, " ".join(names))).stdout
     return json.loads(out)
+
+
+HCCN_TOOL = "/usr/local/Ascend/driver/tools/hccn_tool"
+
+
+def planned_ports(cluster, node):
+    """{phy_id: (address, netmask, gateway)} the inventory's fabric_plan gives node (index = its
+    position in npu_nodes), computed here independently of the collection's code."""
+    import ipaddress
+    import yaml
+    with open(cluster.inventory) as f:
+        inv = yaml.safe_load(f)
+    group = inv["all"]["children"]["npu_nodes"]
+    index = list(group["hosts"]).index(node)
+    out = {}
+    for entry in group["vars"]["fabric_plan"]:
+        net = ipaddress.IPv4Network(entry["cidr"])
+        for pos, d in enumerate(entry["devices"]):
+            out[d] = (str(net.network_address + entry["offset"] + index * entry["stride"] + pos), str(net.netmask),
+                      entry["gateway"])
+    return out
+
+
+def ports_of(cluster, node, count):
+    """{phy_id: (address, netmask, gateway)} as hccn_tool reads them on the node (None when unset)."""
+    script = ("for i in $(seq 0 %d); do %s -i $i -ip -g | tr '\\n' ' '; %s -i $i -gateway -g; done"
+              % (count - 1, HCCN_TOOL, HCCN_TOOL))
+    out = {}
+    for i, line in enumerate(cluster.ssh(node, script, check=False).stdout.splitlines()):
+        addr = line.split("ipaddr:")[1].split()[0] if "ipaddr:" in line else None
+        mask = line.split("netmask:")[1].split()[0] if "netmask:" in line else None
+        gw = line.split("default gateway:")[1].split(",")[0] if "default gateway:" in line else None
+        out[i] = (addr, mask, gw or None)
+    return out

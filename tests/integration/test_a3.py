@@ -1,11 +1,13 @@
-"""site.yml on one simulated Atlas 800T A3 node with the v0.8 line (HDK 25.5.0, CANN 8.5.0)."""
+"""site.yml on one simulated Atlas 800T A3 node with the v0.8 line (HDK 25.5.0, CANN 8.5.0), its
+RoCE ports unaddressed until the fabric stage gives them the inventory's two-subnet plan."""
 
+import ipaddress
 import time
 
 import pytest
 
 import stack
-from conftest import env_versions, failures, playbook, simkit, stack_args, task_results
+from conftest import HCCN_TOOL, env_versions, failures, planned_ports, playbook, ports_of, simkit, stack_args, task_results
 
 
 V08 = stack.env_packages("v0.8")
@@ -13,7 +15,7 @@ V08 = stack.env_packages("v0.8")
 
 @pytest.fixture(scope="module")
 def a3():
-    c = simkit.Cluster("itest-a3", "a3", 1).up()
+    c = simkit.Cluster("itest-a3", "a3", 1, unaddressed=True).up()
     yield c
     c.down()
 
@@ -35,6 +37,13 @@ def test_a3_site_installs_the_v08_line_then_changes_nothing(a3, artifacts):
     assert "(A3)" in a3.ssh("node1", "cat %s/deep_ep/deep_ep_cpp*.so" % site).stdout
     verified = task_results(out, "Verify | diagnose the cluster and write the reports")["localhost"]
     assert verified["ok"] and verified["summary"]["probes"] == 0     # one node: no peers to ping
+    planned = planned_ports(a3, "node1")
+    assert ports_of(a3, "node1", 16) == planned
+    subnet = dict((d, ipaddress.IPv4Interface("%s/%s" % planned[d][:2]).network) for d in planned)
+    assert all(subnet[2 * n] != subnet[2 * n + 1] for n in range(8))        # the dies of an NPU sit apart
+    for die in (1, 15):          # die 0 of NPU 0 reaches the other plane through the gateway
+        ping = a3.ssh("node1", "%s -i 0 -ping -g address %s" % (HCCN_TOOL, planned[die][0])).stdout
+        assert "3 packets transmitted, 3 received, 0.00% packet loss" in ping
     start = time.monotonic()
     rc, stats, out = playbook(a3.inventory, "site.yml", *args)
     assert rc == 0 and stats["node1"]["changed"] == 0, stats

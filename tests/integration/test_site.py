@@ -1,6 +1,7 @@
-"""site.yml end to end on a simulated three-node Atlas 900 A2 PODc: check mode, install with
-a failing node, convergence, idempotence, the upgrade safety gate, batched reboots,
-checksum and preflight faults.  The tests run in file order on one cluster."""
+"""site.yml end to end on a simulated three-node Atlas 900 A2 PODc whose RoCE ports have no
+address yet: check mode, install with a failing node, convergence (ports addressed from the
+inventory's plan), idempotence, the upgrade safety gate, batched reboots (the addresses come
+back), checksum and preflight faults.  The tests run in file order on one cluster."""
 
 import os
 import shutil
@@ -10,7 +11,7 @@ import time
 import pytest
 
 import stack
-from conftest import failures, playbook, simkit, stack_args, task_results
+from conftest import failures, planned_ports, playbook, ports_of, simkit, stack_args, task_results
 
 NODES = ("node1", "node2", "node3")
 SEED = [stack.version("seed", "driver"), stack.version("seed", "firmware")]
@@ -19,7 +20,7 @@ V08 = [stack.version("v0.8", "driver"), stack.version("v0.8", "firmware")]
 
 @pytest.fixture(scope="module")
 def cluster():
-    c = simkit.Cluster("itest", "a2", 3).up()
+    c = simkit.Cluster("itest", "a2", 3, unaddressed=True).up()
     yield c
     c.down()
 
@@ -78,6 +79,11 @@ def test_rerun_converges_and_then_changes_nothing(cluster, artifacts):
     assert env.stdout.split() == ["0,1,2,3,4,5,6,7", "enp189s0f0", "/usr/local/Ascend/ascend-toolkit/latest"]
     lines = task_results(out, "Facts | one line per node, unreachable ones included")["localhost"]["msg"]
     assert all("driver " + SEED[0] in line for line in lines.values())
+    # Every port got its planned address, and verify's pings over them passed (rc 0 above).
+    for node in NODES:
+        assert ports_of(cluster, node, 8) == planned_ports(cluster, node), node
+    verified = task_results(out, "Verify | diagnose the cluster and write the reports")["localhost"]
+    assert verified["ok"] and verified["summary"]["probes"] == 24 and verified["summary"]["probes_failed"] == 0
 
 
 @pytest.mark.parametrize("fault, args, expected", [
@@ -108,6 +114,7 @@ def test_upgrade_reboots_in_batches_never_the_whole_cluster(cluster, artifacts):
         assert [e for dummy, e in log] == ["reboot requested", "booted"], (node, log)
         windows.append((log[0][0], log[1][0]))
         assert versions(cluster, node) == V08
+        assert ports_of(cluster, node, 8) == planned_ports(cluster, node), node     # back from /etc/hccn.conf
     # batch 5 is capped at nodes - 1 = 2: some moment has at most two nodes down.
     down_together = max(sum(1 for s, e in windows if s <= t < e) for t, dummy in windows)
     assert down_together <= 2

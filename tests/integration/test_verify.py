@@ -2,6 +2,7 @@
 each injected fault is reported on the right host and device, and nothing else is blamed."""
 
 import glob
+import ipaddress
 import json
 import os
 import xml.etree.ElementTree as ET
@@ -9,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import stack
-from conftest import failures, playbook, simkit, stack_args, task_results
+from conftest import HCCN_TOOL, failures, planned_ports, playbook, ports_of, simkit, stack_args, task_results
 
 REPORT_TASK = "Verify | diagnose the cluster and write the reports"
 
@@ -162,3 +163,23 @@ def test_override_in_another_letter_case_converges_and_audits_clean(cluster, art
     assert rc == 0 and stats["node1"]["changed"] == 0, stats
     rc, report = audit(cluster, tmp_path, "-e", "audit_fail_on_drift=true", *extra)
     assert rc == 0 and report["drift"] == [], report["lines"]
+
+
+def test_a_port_readdressed_by_hand_is_named_then_put_back(cluster, artifacts, tmp_path):
+    """Someone runs hccn_tool -ip -s on one port: verify and the audit name it against the plan,
+    and the next site.yml puts it back (on that port only)."""
+    planned = planned_ports(cluster, "node2")
+    address, netmask, dummy = planned[3]
+    moved = str(ipaddress.IPv4Address(address) + 100)           # same subnet: the pings still pass
+    cluster.ssh("node2", "%s -i 3 -ip -s address %s netmask %s" % (HCCN_TOOL, moved, netmask))
+    rc, report = verify(cluster, tmp_path)
+    assert rc != 0 and blamed(report) == [("node2", 3, "fabric_plan")], report["failures"]
+    assert report["failures"][0]["message"] == ("differs from the address plan: device 3: address %s/%s, planned %s/%s"
+                                                % (moved, netmask, address, netmask))
+    rc, audited = audit(cluster, tmp_path)
+    assert [(d["host"], d["component"], d["kind"]) for d in audited["drift"]] == [("node2", "roce", "plan")]
+    rc, stats, out = playbook(cluster.inventory, "site.yml", "--limit", "node2", *stack_args(artifacts))
+    assert rc == 0, failures(out)
+    fixed = task_results(out, "Fabric | set the port (hccn_tool -ip, -gateway, -netdetect)")["node2"]
+    assert [r["item"]["argv"][:4] for r in fixed["results"]] == [["-i", "3", "-ip", "-s"]]
+    assert ports_of(cluster, "node2", 8) == planned
