@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make demo`: boot a two-node simulated Atlas 900 A2 PODc cluster, run site.yml on it
+# `make demo`: boot a two-node simulated Atlas 900 A2 PODc cluster (bare: no driver, no RoCE
+# addresses), run site.yml on it
 # exactly as on real hardware, print a short summary, and tear the cluster down unless
 # KEEP=1.  The rootfs is cached after the first run, so a second demo takes seconds.
 set -euo pipefail
@@ -20,7 +21,9 @@ packages=build/artifacts/seed
 "$sim" artifacts --stack seed --out "$packages" --arch "$(uname -m)"
 
 t0=$(date +%s.%N)
-"$sim" up "$name" --profile a2 --nodes 2
+# Fresh servers: no driver, and RoCE ports without addresses until the fabric stage gives
+# them the plan simcluster wrote into the inventory (fabric_plan).
+"$sim" up "$name" --profile a2 --nodes 2 --unaddressed
 t1=$(date +%s.%N)
 .venv/bin/ansible-playbook site.yml -i "$inventory" -e artifact_source_path="$PWD/$packages" -e hdk_health_delay=1
 t2=$(date +%s.%N)
