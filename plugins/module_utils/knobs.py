@@ -18,6 +18,7 @@ from ansible.module_utils.common.validation import (
     check_type_bool, check_type_dict, check_type_float, check_type_int, check_type_list, check_type_raw, check_type_str)
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 from ansible_collections.ascend_verl.cluster.plugins.module_utils import fabric_plan, hardware, preflight
+from ansible_collections.ascend_verl.cluster.plugins.module_utils.plans import baseline as baseline_plan
 from ansible_collections.ascend_verl.cluster.plugins.module_utils.preflight import parse_port_range, problem
 
 MISSING = object()   # neither set nor defaulted
@@ -72,6 +73,16 @@ RULES = (
     (("verify_tcp_ports",), "port_or_range", None),
     (("preflight_free_mb",), "free_mb", None),
     (("preflight_os_allowed",), "os_allowed", None),
+    # The host baseline (plans/baseline.py, KNOB_CHECKS): false/empty leaves a setting alone.
+    (("baseline_nofile_soft", "baseline_nofile_hard"), "nofile", None),
+    (("baseline_shm_size",), "shm_size", None),
+    (("baseline_sysctls", "baseline_sysctls_extra"), "sysctl_map", None),
+    (("baseline_limits_file",), "conf_file", ("/etc/security/limits.d",)),
+    (("baseline_sysctl_file",), "conf_file", ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d")),
+    (("baseline_cpu_governor", "baseline_firewall_zone"), "plain_name", None),
+    (("baseline_ntp_servers",), "ntp_server", None),
+    (("baseline_firewall_ports",), "firewall_port", None),
+    (("baseline_firewall_sources",), "cidr", None),
 )
 
 _PATTERNS = {
@@ -271,6 +282,7 @@ def _os_allowed(name, value, ctx):
 _CHECKS = {"absolute": _absolute, "port": _port, "port_range": _port_range, "minimum": _minimum,
            "positive": _positive, "report_dir": _report_dir, "sha256_map": _sha256_map,
            "environment": _environment, "free_mb": _free_mb, "os_allowed": _os_allowed, "port_or_range": _port_or_range}
+_CHECKS.update(baseline_plan.KNOB_CHECKS)
 
 
 def check_host(values, specs, stacks=None, controller=None):

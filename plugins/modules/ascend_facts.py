@@ -84,16 +84,30 @@ options:
     default: 0
   host:
     description:
-      - Also read the host baseline (limits in a login shell of O(host.user), the sysctls named, C(/dev/shm), CPU
-        governors, time sync, firewall). Omit to skip.
+      - Also read the host baseline, published as C(host) - the open-file limits a login session of O(host.user) gets
+        (C(runuser -l), so pam_limits applies), C(fs.nr_open), the sysctls named (live from C(/proc/sys), and the
+        values the boot-time sysctl.d files and C(/etc/sysctl.conf) give them, in the order a boot applies them),
+        C(/dev/shm) (mount, size, C(/etc/fstab) lines), MemTotal and the page size, the CPU governors where cpufreq
+        exists, the init system and the state of O(host.units), the time services (installed, running, enabled,
+        config text) with the sync state of the one in use, and the firewall when firewalld or ufw is active.
+        Omit to skip.
     type: dict
     suboptions:
       user:
-        description: The training user whose limits a login shell shows.
+        description: The training user whose limits a login session shows.
         type: str
         default: root
       sysctls:
-        description: Sysctl keys whose values are read.
+        description: Sysctl keys whose values are read (dotted, or with C(/) as sysctl(8) takes them).
+        type: list
+        elements: str
+        default: []
+      firewall_zone:
+        description: The firewalld zone whose ports and rich rules are read; empty means the default zone.
+        type: str
+        default: ""
+      units:
+        description: systemd units whose C(systemctl is-enabled) state is read (null without systemd).
         type: list
         elements: str
         default: []
@@ -189,6 +203,8 @@ def main():
             host=dict(type="dict", options=dict(
                 user=dict(type="str", default="root"),
                 sysctls=dict(type="list", elements="str", default=[]),
+                firewall_zone=dict(type="str", default=""),
+                units=dict(type="list", elements="str", default=[]),
             )),
         ),
         supports_check_mode=True,
