@@ -25,6 +25,9 @@ def _parser():
     up.add_argument("--mgmt-cidr", help="management network (default 198.18.<slot>.0/24)")
     up.add_argument("--fabric-cidr", help="RoCE fabric (default 198.19.<16*slot>.0/20)")
     up.add_argument("--disk", default=config.NODE_DISK, help="per-node disk size (tmpfs)")
+    up.add_argument("--unaddressed", action="store_true",
+                    help="RoCE ports without address, gateway or netdetect address and no "
+                         "/etc/hccn.conf (a new rack); default: configured from the address plan")
     down = sub.add_parser("down", help="remove a cluster and everything it made")
     group = down.add_mutually_exclusive_group(required=True)
     group.add_argument("name", nargs="?")
@@ -69,7 +72,7 @@ def main(argv=None):
     try:
         if args.cmd == "up":
             cluster.up(args.name, args.profile, args.nodes, args.mgmt_cidr, args.fabric_cidr,
-                       args.disk)
+                       args.disk, unaddressed=args.unaddressed)
         elif args.cmd == "down":
             if args.all:
                 gone = cluster.down_all()
@@ -78,14 +81,17 @@ def main(argv=None):
                 cluster.down(args.name)
         elif args.cmd == "status":
             reg, rows = cluster.status(args.name)
-            print("%s: %s, profile %s, %d nodes, management %s, fabric %s" % (
+            print("%s: %s, profile %s, %d nodes, management %s, fabric %s (%s), RoCE ports %s" % (
                 reg["name"], reg["product"], reg["profile"], len(rows),
-                reg["plan"]["mgmt_cidr"], reg["plan"]["fabric_cidr"]))
-            print("%-8s %-15s %-8s %-9s %-10s %s" % ("HOST", "ADDRESS", "STATE", "REACHABLE", "DRIVER", "FAULTS"))
+                reg["plan"]["mgmt_cidr"], reg["plan"]["fabric_cidr"],
+                ", ".join("plane %s gateway %s" % (p["cidr"], p["gateway"]) for p in reg["plan"].get("planes", [])),
+                reg.get("addressing", "configured")))
+            print("%-8s %-15s %-8s %-9s %-10s %-16s %s" % ("HOST", "ADDRESS", "STATE", "REACHABLE", "DRIVER",
+                                                           "ROCE", "FAULTS"))
             for r in rows:
-                print("%-8s %-15s %-8s %-9s %-10s %s" % (r["node"], r["mgmt_ip"], r["state"],
-                                                         "yes" if r["reachable"] else "no",
-                                                         r["driver"], r["faults"]))
+                print("%-8s %-15s %-8s %-9s %-10s %-16s %s" % (r["node"], r["mgmt_ip"], r["state"],
+                                                               "yes" if r["reachable"] else "no",
+                                                               r["driver"], r["roce"], r["faults"]))
         elif args.cmd == "fault":
             print(faults.inject(args.name, args.host, args.kind, args.args))
         elif args.cmd == "artifacts":

@@ -3,8 +3,10 @@
 Kernel objects per cluster (all named so `down` finds them even without the registry):
   bridges   scm<slot> (management, host address .1), scf<slot> spine + scf<slot>l<k> leaves
             (RoCE fabric, no host address); alias "simcluster:<name>"
-  netns     simc-<name>-<node> (node), simc-<name>-<node>-d<phy> (one per RoCE port)
-  veths     s<slot>n<i>m (management port), s<slot>n<i>d<phy> (RoCE port), s<slot>u<k> (leaf uplink)
+  netns     simc-<name>-<node> (node), simc-<name>-<node>-d<phy> (one per RoCE port),
+            simc-<name>-gw (the fabric's gateway router: every plane's .1, forwarding on)
+  veths     s<slot>n<i>m (management port), s<slot>n<i>d<phy> (RoCE port), s<slot>u<k> (leaf uplink),
+            s<slot>g (router port on the spine)
 A node's processes run in its own mount/UTS/IPC/PID namespaces (see launch.sh); its
 overlay root and tmpfs disk are mounted only there.
 """
@@ -13,6 +15,7 @@ import fcntl
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -25,6 +28,7 @@ from . import config, internet, layers, netplan, pci, profiles, rootfs
 
 sys.path.insert(0, config.STANDINS_DIR)
 import hwstate  # noqa: E402  (shared with the node-side stand-ins)
+import nodekernel  # noqa: E402
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
 
@@ -111,10 +115,17 @@ def device_ns(name, node, phy_id):
     return "simc-%s-%s-d%d" % (name, node, phy_id)
 
 
+def gateway_ns(name):
+    return "simc-%s-gw" % name
+
+
+GATEWAY_IF = "fabric"        # the router's port, inside gateway_ns
+
+
 # ---------------------------------------------------------------------------- up
 
 def up(name, profile, nodes, mgmt_cidr=None, fabric_cidr=None, disk=config.NODE_DISK,
-       log=sys.stderr):
+       log=sys.stderr, unaddressed=False):
     if os.geteuid() != 0:
         raise SimError("simcluster needs root (namespaces, bridges, mounts)")
     if not NAME_RE.match(name or "") or "-node" in name:
@@ -133,7 +144,7 @@ def up(name, profile, nodes, mgmt_cidr=None, fabric_cidr=None, disk=config.NODE_
             raise SimError("all %d cluster slots are in use" % config.MAX_CLUSTERS)
         ndev = profiles.device_count(profile)
         try:
-            plan = netplan.build(free[0], nodes, ndev, mgmt_cidr, fabric_cidr)
+            plan = netplan.build(free[0], nodes, profiles.fabric_planes(profile), mgmt_cidr, fabric_cidr)
         except netplan.PlanError as err:
             raise SimError(str(err))
         taken = _host_networks()
@@ -146,14 +157,18 @@ def up(name, profile, nodes, mgmt_cidr=None, fabric_cidr=None, disk=config.NODE_
         reg = {"name": name, "slot": free[0], "profile": profile, "plan": plan,
                "product": profiles.get(profile)["product"],
                "npu_device": profiles.get(profile)["npu_device"],
-               "devices_per_node": ndev, "disk": disk, "rootfs": base, "nodes": {}}
+               "devices_per_node": ndev, "disk": disk, "rootfs": base,
+               "addressing": "unaddressed" if unaddressed else "configured",
+               # Raising a hard limit needs CAP_SYS_RESOURCE: no process of a node can go
+               # above the hard open-files limit the nodes inherit from this process.
+               "nofile_max": resource.getrlimit(resource.RLIMIT_NOFILE)[1], "nodes": {}}
         try:
             _create(reg, log)
         except BaseException:
             _destroy(name)
             raise
-    log.write("simcluster: %s up, %d x %s in %.1f s; inventory %s\n"
-              % (name, nodes, reg["product"], time.time() - start,
+    log.write("simcluster: %s up, %d x %s (RoCE ports %s) in %.1f s; inventory %s\n"
+              % (name, nodes, reg["product"], reg["addressing"], time.time() - start,
                  os.path.join(build_dir(name), "hosts.yml")))
     return reg
 
@@ -191,16 +206,18 @@ def _prepare_node(reg, idx, node, hosts_text, client_pub):
     for sub in ("hw", "pci", "stage/disk", "stage/root"):
         os.makedirs(os.path.join(ndir, sub), exist_ok=True)
     state = profiles.initial_state(reg["profile"], reg["name"], node["name"])
-    for dev in state["devices"]:
-        roce = dev["roce"]
+    configured = reg["addressing"] == "configured"
+    for dev in state["devices"] if configured else []:
+        roce, plane = dev["roce"], netplan.plane_of(reg["plan"], dev["phy_id"])
         roce["address"] = node["device_ips"][dev["phy_id"]]
-        roce["netmask"] = reg["plan"]["fabric_netmask"]
-        roce["gateway"] = roce["netdetect"] = reg["plan"]["fabric_gateway"]
+        roce["netmask"] = plane["netmask"]
+        roce["gateway"] = roce["netdetect"] = plane["gateway"]
     hwstate.save(state, os.path.join(ndir, "hw"))
+    nodekernel.write_tree(os.path.join(ndir, "kernel"))
     with open(os.path.join(ndir, "hw", "boot_id"), "w") as f:
         f.write("00000000-0000-0000-0000-000000000000\n")
     pci.write_tree(os.path.join(ndir, "pci"), state)
-    conf = netplan.hccn_conf(reg["plan"], idx, reg["devices_per_node"])
+    conf = netplan.hccn_conf(reg["plan"], idx) if configured else None
     keytype, pubkey = layers.write_node_layer(os.path.join(ndir, "layer"), node["name"],
                                               hosts_text, client_pub, conf)
     reg["nodes"][node["name"]] = {"index": idx + 1, "mgmt_ip": node["mgmt_ip"], "dir": ndir}
@@ -243,7 +260,12 @@ def _network(reg):
             "addr add %s/%d dev scm%d" % (plan["host_ip"], plan["mgmt_prefix"], s),
             "link set scm%d up" % s,
             "link add scf%d type bridge" % s, "link set scf%d alias %s" % (s, alias),
-            "link set scf%d up" % s]
+            "link set scf%d up" % s,
+            # The gateway router: one namespace on the spine holding every plane's .1.
+            "netns add " + gateway_ns(name),
+            "link add s%dg type veth peer name %s netns %s" % (s, GATEWAY_IF, gateway_ns(name)),
+            "link set s%dg alias %s" % (s, alias),
+            "link set s%dg master scf%d up" % (s, s)]
     leaves = sorted({_leaf_of(n["index"]) for n in reg["nodes"].values()})
     for k in leaves:
         host += ["link add scf%dl%d type bridge" % (s, k),
@@ -252,7 +274,9 @@ def _network(reg):
                  "link add s%du%d type veth peer name s%dv%d" % (s, k, s, k),
                  "link set s%du%d master scf%dl%d up" % (s, k, s, k),
                  "link set s%dv%d master scf%d up" % (s, k, s)]
-    inner = {}
+    inner = {gateway_ns(name): ["addr add %s/%d dev %s" % (p["gateway"], p["prefix"], GATEWAY_IF)
+                                for p in plan["planes"]] + ["link set %s up" % GATEWAY_IF, "link set lo up"]}
+    configured = reg["addressing"] == "configured"
     for node in plan["nodes"]:
         i, ns = reg["nodes"][node["name"]]["index"], node_ns(name, node["name"])
         host += ["netns add " + ns,
@@ -265,12 +289,20 @@ def _network(reg):
             host += ["netns add " + dns,
                      "link add s%dn%dd%d type veth peer name eth%d netns %s" % (s, i, d, d, dns),
                      "link set s%dn%dd%d master scf%dl%d up" % (s, i, d, s, _leaf_of(i))]
-            prefix = netplan.ipaddress.IPv4Network("0.0.0.0/" + plan["fabric_netmask"]).prefixlen
-            inner[dns] = ["addr add %s/%d dev eth%d" % (ip, prefix, d),
-                          "link set eth%d up" % d, "link set lo up"]
+            plane = netplan.plane_of(plan, d)
+            inner[dns] = ["link set eth%d up" % d, "link set lo up"]
+            if configured:
+                inner[dns] += ["addr add %s/%d dev eth%d" % (ip, plane["prefix"], d),
+                               "route add default via %s dev eth%d" % (plane["gateway"], d)]
     _ip_batch(host)
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda item: _ip_batch(item[1], item[0]), inner.items()))
+    # Forwarding in the router's namespace only (a namespace has its own ip_forward; the
+    # host's stays as it is).  No redirects: the planes share one segment on purpose.
+    _run(["ip", "netns", "exec", gateway_ns(name), "sh", "-c",
+          "echo 1 > /proc/sys/net/ipv4/ip_forward && "
+          "echo 0 > /proc/sys/net/ipv4/conf/all/send_redirects && "
+          "echo 0 > /proc/sys/net/ipv4/conf/%s/send_redirects" % GATEWAY_IF])
 
 
 def _launch(reg, node):
@@ -282,7 +314,8 @@ def _launch(reg, node):
                LOWER="%s:%s:%s" % (os.path.join(ndir, "layer"),
                                    os.path.join(cluster_dir(reg["name"]), "layer"), reg["rootfs"]),
                DISK_SIZE=reg["disk"], HW=os.path.join(ndir, "hw"),
-               PCI=os.path.join(ndir, "pci"), FABRIC=fabric, INTERNET=internet.root())
+               PCI=os.path.join(ndir, "pci"), FABRIC=fabric, INTERNET=internet.root(),
+               KERNEL=os.path.join(ndir, "kernel"))
     os.makedirs(internet.root(), exist_ok=True)
     launcher = os.path.join(config.TOOL_DIR, "sim", "launch.sh")
     console = open(os.path.join(ndir, "console.log"), "ab")
@@ -356,18 +389,25 @@ def _write_inventory(reg):
                                        % os.path.join(bdir, "known_hosts"),
             "ansible_python_interpreter": "/usr/bin/python3",
             "simcluster_name": reg["name"],
+            # The highest open-files limit (ulimit -n) a session on a node can get.
+            "simcluster_nofile_max": reg["nofile_max"],
         },
         "children": {
             "npu_nodes": {
                 "hosts": hosts,
-                "vars": {"ascend_product": reg["product"], "ascend_npu_device": reg["npu_device"]},
+                "vars": {"ascend_product": reg["product"], "ascend_npu_device": reg["npu_device"],
+                         # The simulator's address plan, in role fabric's format: what the
+                         # ports have (configured) or should get (--unaddressed).
+                         "fabric_plan": netplan.fabric_plan(reg["plan"])},
             },
             "ray_head": {"hosts": {sorted(hosts, key=lambda h: reg["nodes"][h]["index"])[0]: {}}},
         },
     }}
-    header = ("# Written by `simcluster up %s`: %d simulated %s nodes (profile %s).\n"
+    header = ("# Written by `simcluster up %s`: %d simulated %s nodes (profile %s), RoCE ports %s.\n"
               "# Host keys are pinned in known_hosts; host-key checking stays on.\n"
-              % (reg["name"], len(hosts), reg["product"], reg["profile"]))
+              "# simcluster_nofile_max: the hard open-files limit `simcluster up` ran with; no\n"
+              "# session on a node can have more (raising a hard limit needs CAP_SYS_RESOURCE).\n"
+              % (reg["name"], len(hosts), reg["product"], reg["profile"], reg["addressing"]))
     with open(os.path.join(bdir, "hosts.yml"), "w") as f:
         f.write(header + "---\n" + yaml.safe_dump(inventory, sort_keys=False))
 
@@ -375,8 +415,9 @@ def _write_inventory(reg):
 # -------------------------------------------------------------------------- down
 
 def _leftovers(name):
-    prefix = "simc-%s-" % name
-    return [ns for ns in _netns_list() if ns.startswith(prefix)]
+    """The cluster's namespaces (exactly: not those of a cluster named NAME-something)."""
+    mine = re.compile(r"^simc-%s-(node\d+(-d\d+)?|gw)$" % re.escape(name))
+    return [ns for ns in _netns_list() if mine.match(ns)]
 
 
 def _netns_list():
@@ -473,7 +514,7 @@ def down_all():
     with _GlobalLock():
         found = set(names())
         for ns in _netns_list():
-            m = re.match(r"simc-([a-z][a-z0-9_-]*?)-node\d+", ns)
+            m = re.match(r"simc-([a-z][a-z0-9_-]*?)-(node\d+|gw$)", ns)
             if m:
                 found.add(m.group(1))
         for line in _run(["ip", "-o", "link", "show"]).stdout.splitlines():
@@ -521,8 +562,15 @@ def status(name):
             "reachable": bool(mgmt_up) and pid is not None,
             "driver": driver or "-",
             "faults": _fault_summary(state),
+            "roce": _roce_summary(state),
         })
     return reg, rows
+
+
+def _roce_summary(state):
+    """How many of the node's RoCE ports have an address, e.g. '16/16 addressed'."""
+    devs = state["devices"]
+    return "%d/%d addressed" % (sum(1 for d in devs if d["roce"].get("address")), len(devs))
 
 
 def _fault_summary(state):

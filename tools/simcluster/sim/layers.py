@@ -1,10 +1,12 @@
 """The two small overlay layers above the cached rootfs.
 
 sim layer (one per cluster): the node's init, the shutdown/reboot stand-in, the node-side
-control library, sshd settings and the counted interpreter (COUNTED_PYTHON).  Stand-ins
-the *driver* installs (npu-smi, hccn_tool) are not here: they appear only once a driver
-.run has run on the node.
-node layer (one per node): hostname, hosts, host key, authorized key, /etc/hccn.conf.
+control library, sshd settings, chrony's options (-x) and the counted interpreter
+(COUNTED_PYTHON).  Stand-ins the *driver* installs (npu-smi, hccn_tool) are not on the
+node's paths: they appear only once a driver .run has run on the node (the library holds
+hccn_tool.py for the boot, which re-applies /etc/hccn.conf as a loaded driver does).
+node layer (one per node): hostname, hosts, host key, authorized key, and /etc/hccn.conf
+unless the cluster is unaddressed.
 """
 
 import os
@@ -44,6 +46,14 @@ COUNTED_PYTHON_SH = """\
 exec /usr/bin/python3 "$@"
 """.format(log=MODULE_RUNS_LOG, dir=os.path.dirname(MODULE_RUNS_LOG))
 
+# chronyd must never steer the host's clock (every node shares it): -x leaves the clock
+# alone (chronyd still tracks its sources and serves time); the nodes also lack CAP_SYS_TIME.
+CHRONY_DEFAULT = """\
+# simcluster: this node shares the host's clock; chronyd must not adjust it (-x).
+# Options to pass to chrony.
+DAEMON_OPTS="-F 1 -x"
+"""
+
 README = """\
 This node is simulated by simcluster (tools/simcluster in the ascend_verl.cluster
 repository).  npu-smi, hccn_tool and the Ascend .run packages on it are stand-ins that
@@ -71,11 +81,12 @@ def write_sim_layer(root):
     _copy(root, "usr/sbin/simcluster-init", os.path.join(s, "init.sh"))
     for name in ("shutdown", "reboot", "poweroff", "halt"):
         _copy(root, "usr/sbin/" + name, os.path.join(s, "shutdown.sh"))
-    for lib in ("hwstate.py", "simctl.py"):
+    for lib in ("hwstate.py", "simctl.py", "nodekernel.py", "hccn_tool.py"):
         _copy(root, "opt/simcluster/lib/" + lib, os.path.join(s, lib), 0o644)
     _write(root, "opt/simcluster/README", README)
     _write(root, COUNTED_PYTHON.lstrip("/"), COUNTED_PYTHON_SH, 0o755)
     _write(root, "etc/ssh/sshd_config.d/simcluster.conf", SSHD_CONF)
+    _write(root, "etc/default/chrony", CHRONY_DEFAULT)
     # Headers of the running kernel, the way linux-headers-$(uname -r) leaves them, so the
     # driver's DKMS prerequisites are "installed" (nodes are offline).  /lib is a symlink
     # to usr/lib in the rootfs: write below usr/.
@@ -92,7 +103,8 @@ def write_node_layer(root, node, hosts_text, client_pubkey, hccn_conf):
     _write(root, "etc/hostname", node + "\n")
     _write(root, "etc/hosts", hosts_text)
     _write(root, "etc/machine-id", os.urandom(16).hex() + "\n", 0o444)
-    _write(root, "etc/hccn.conf", hccn_conf)
+    if hccn_conf is not None:
+        _write(root, "etc/hccn.conf", hccn_conf)
     _write(root, "root/.ssh/authorized_keys", client_pubkey, 0o600)
     os.chmod(os.path.join(root, "root"), 0o700)
     os.chmod(os.path.join(root, "root/.ssh"), 0o700)

@@ -119,6 +119,15 @@ def device_count(name):
     return len(PROFILES[name]["devices"]())
 
 
+def fabric_planes(name):
+    """Devices (phy ids) per subnet of the fabric: one subnet for every port of an A2 or
+    Box16 node; on A3 die 0 and die 1 of each NPU in different subnets (two planes)."""
+    devs = PROFILES[name]["devices"]()
+    if PROFILES[name]["npu_device"] == "A3":
+        return [[d["phy_id"] for d in devs if d["chip"] == die] for die in (0, 1)]
+    return [[d["phy_id"] for d in devs]]
+
+
 def initial_state(profile, cluster, node, serial_prefix="1025C90"):
     """The JSON document hwstate.py reads, for one node fresh from the factory."""
     p = get(profile)

@@ -1,11 +1,14 @@
 """Helpers for the simulator's cluster tests: drive the real CLI, SSH and Ansible."""
 
+import ctypes
 import json
 import os
 import platform
 import re
 import subprocess
+import sys
 import tempfile
+import time
 
 TOOL = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO = os.path.dirname(os.path.dirname(TOOL))
@@ -25,14 +28,19 @@ def sim(*args, check=True):
 class Cluster:
     """A cluster booted for a test module; everything goes through real interfaces."""
 
-    def __init__(self, name, profile="a2", nodes=3):
+    def __init__(self, name, profile="a2", nodes=3, unaddressed=False):
+        """unaddressed: RoCE ports come up without address, gateway and netdetect address
+        and without /etc/hccn.conf (`simcluster up --unaddressed`); hosts.yml carries the
+        fabric_plan that addresses them either way."""
         self.name, self.profile, self.nodes = name, profile, nodes
+        self.unaddressed = unaddressed
         self.build = os.path.join(REPO, "build", "sim", name)
         self.inventory = os.path.join(self.build, "hosts.yml")
 
     def up(self):
         sim("down", self.name)
-        sim("up", self.name, "--profile", self.profile, "--nodes", self.nodes)
+        sim("up", self.name, "--profile", self.profile, "--nodes", self.nodes,
+            *(["--unaddressed"] if self.unaddressed else []))
         with open(os.path.join("/run/simcluster", self.name, "cluster.json")) as f:
             self.registry = json.load(f)
         return self
@@ -44,8 +52,47 @@ class Cluster:
         return self.registry["nodes"][node]["mgmt_ip"]
 
     def device_ip(self, node, phy_id):
+        """The address the plan gives a device (what a configured cluster's port has)."""
         index = self.registry["nodes"][node]["index"] - 1
         return self.registry["plan"]["nodes"][index]["device_ips"][phy_id]
+
+    def plane(self, phy_id):
+        """The device's subnet in the plan: dict with cidr, netmask, prefix, gateway, devices."""
+        for plane in self.registry["plan"]["planes"]:
+            if phy_id in plane["devices"]:
+                return plane
+        raise KeyError(phy_id)
+
+    def fast_pings(self, interval_s=0.2):
+        """hccn_tool -ping sends its 3 packets interval_s apart instead of 1 s (every node's
+        hardware state, ping.interval_s): for tests that ping a lot."""
+        sys.path.insert(0, os.path.join(TOOL, "standins"))
+        import hwstate  # pylint: disable=import-outside-toplevel
+        for info in self.registry["nodes"].values():
+            with hwstate.locked(os.path.join(info["dir"], "hw")) as state:
+                state["ping"]["interval_s"] = interval_s
+        return self
+
+    def boot_id(self, node):
+        return self.ssh(node, "cat /proc/sys/kernel/random/boot_id").stdout.strip()
+
+    def reboot(self, *nodes, timeout=60):
+        """Reboot nodes (the shutdown stand-in, as `reboot` on them) and wait until each
+        answers SSH with a new boot id."""
+        before = {n: self.boot_id(n) for n in nodes}
+        for node in nodes:
+            self.ssh(node, "reboot")
+        deadline = time.time() + timeout
+        pending = set(nodes)
+        while pending and time.time() < deadline:
+            for node in sorted(pending):
+                probe = self.ssh(node, "cat /proc/sys/kernel/random/boot_id", check=False)
+                if probe.returncode == 0 and probe.stdout.strip() not in ("", before[node]):
+                    pending.discard(node)
+            if pending:
+                time.sleep(0.2)     # polling for the boot, not waiting for a result
+        if pending:
+            raise AssertionError("%s did not come back within %ds" % (", ".join(sorted(pending)), timeout))
 
     def ssh(self, node, command, check=True, known_hosts=None, stdin=None):
         argv = ["ssh", "-i", os.path.join(self.build, "id_ed25519"),
@@ -68,9 +115,10 @@ class Cluster:
     def fault(self, node, kind, *args):
         return sim("fault", self.name, node, kind, *args)
 
-    def ansible(self, pattern, module, args="", timeout=5):
+    def ansible(self, pattern, module, args="", timeout=5, full=False):
         """Ad-hoc Ansible with a fresh ControlPath dir (no master connection to reuse);
-        returns the recap per host."""
+        returns the recap per host (full: the whole results JSON, with each host's result
+        under ["tasks"][0]["hosts"])."""
         env, results = results_env()
         env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = tempfile.mkdtemp(prefix="simtest-cp-")
         argv = [os.path.join(VENV_BIN, "ansible"), "-i", self.inventory, pattern, "-m", module,
@@ -79,7 +127,8 @@ class Cluster:
                               universal_newlines=True, env=env, check=False)
         try:
             with open(results) as f:
-                return json.load(f)["stats"]
+                data = json.load(f)
+                return data if full else data["stats"]
         except (OSError, ValueError):
             raise AssertionError("ansible left no results: " + proc.stdout[-2000:])
 
@@ -140,3 +189,23 @@ def running(pid):
             return f.read().rsplit(") ", 1)[1][0] != "Z"
     except OSError:
         return False
+
+
+class Timex(ctypes.Structure):
+    """struct timex of <sys/timex.h> (Linux, 64-bit longs)."""
+    _fields_ = [("modes", ctypes.c_uint), ("offset", ctypes.c_long), ("freq", ctypes.c_long),
+                ("maxerror", ctypes.c_long), ("esterror", ctypes.c_long), ("status", ctypes.c_int),
+                ("constant", ctypes.c_long), ("precision", ctypes.c_long),
+                ("tolerance", ctypes.c_long), ("time_sec", ctypes.c_long),
+                ("time_usec", ctypes.c_long), ("tick", ctypes.c_long), ("ppsfreq", ctypes.c_long),
+                ("jitter", ctypes.c_long), ("shift", ctypes.c_int), ("stabil", ctypes.c_long),
+                ("jitcnt", ctypes.c_long), ("calcnt", ctypes.c_long), ("errcnt", ctypes.c_long),
+                ("stbcnt", ctypes.c_long), ("tai", ctypes.c_int), ("reserved", ctypes.c_int * 11)]
+
+
+def adjtimex():
+    """The host clock's state, read only (modes 0): what `adjtimex -p` prints."""
+    t = Timex()
+    if ctypes.CDLL(None, use_errno=True).adjtimex(ctypes.byref(t)) < 0:
+        raise OSError(ctypes.get_errno(), "adjtimex")
+    return t

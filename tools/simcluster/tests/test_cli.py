@@ -5,6 +5,7 @@ import json
 import os
 
 import pytest
+import yaml
 
 import simkit
 
@@ -60,7 +61,8 @@ def test_down_leaves_nothing_and_is_idempotent(one_node):
     with open("/run/simcluster/clitest/cluster.json") as f:
         reg = json.load(f)
     pids = [reg["nodes"]["node1"]["unshare_pid"], reg["nodes"]["node1"]["init_pid"]]
-    assert simkit.leftovers("clitest")                   # the cluster really exists
+    made = [ns.split()[0] for ns in simkit.leftovers("clitest")["netns"]]
+    assert "simc-clitest-gw" in made and "simc-clitest-node1" in made   # the cluster really exists
     simkit.sim("down", "clitest")
     assert simkit.leftovers("clitest") == {}
     assert not any(simkit.running(p) for p in pids)
@@ -89,5 +91,19 @@ def test_profiles_boot_their_hardware(profile, devices, pci_id, name):
         assert "ascend_npu_device: %s" % ("A3" if profile == "a3" else "A2") in inv
         state = json.loads(c.ssh("node1", "cat /opt/simcluster/hw/state.json").stdout)
         assert state["chip_name"] == name and len(state["devices"]) == devices
+        # configured ports: the plan's address and default route in each device's namespace
+        planes = yaml.safe_load(inv)["all"]["children"]["npu_nodes"]["vars"]["fabric_plan"]
+        assert len(planes) == (2 if profile == "a3" else 1)
+        for phy in (0, 1):
+            plane = c.plane(phy)
+            port = ["ip", "netns", "exec", "simc-prof-node1-d%d" % phy, "ip", "-o", "-4"]
+            addr = simkit.subprocess.run(port + ["addr", "show", "dev", "eth%d" % phy], check=True,
+                                         stdout=simkit.subprocess.PIPE, universal_newlines=True).stdout
+            route = simkit.subprocess.run(port + ["route", "show"], check=True,
+                                          stdout=simkit.subprocess.PIPE, universal_newlines=True).stdout
+            assert "inet %s/%d " % (c.device_ip("node1", phy), plane["prefix"]) in addr
+            assert "default via %s dev eth%d" % (plane["gateway"], phy) in route
+        assert (c.plane(0) == c.plane(1)) == (profile != "a3")   # A3: the dies of NPU 0 apart
+        assert "RoCE ports configured" in simkit.sim("status", "prof").stdout
     finally:
         c.down()

@@ -76,8 +76,7 @@ def test_hccn_tool_reports_in_the_reference_format(cluster):
     ip = cluster.device_ip(node, 0)
     out = cluster.ssh(node, "for c in ip link net_health netdetect gateway tls; do "
                             + HCCN + " -i 0 -$c -g; done").stdout.splitlines()
-    netmask = cluster.registry["plan"]["fabric_netmask"]
-    gateway = cluster.registry["plan"]["fabric_gateway"]
+    netmask, gateway = cluster.plane(0)["netmask"], cluster.plane(0)["gateway"]
     assert out == [
         "ipaddr:%s" % ip, "netmask:%s" % netmask,
         "link status: UP",
