@@ -2,8 +2,11 @@
 
 Prints the lines of ascend_tools_formats.md section 2.  Each device's RoCE port is a real
 veth ("eth<phy_id>") in a network namespace of its own, bound into the node at
-/opt/simcluster/fabric/<phy_id>; addresses are really configured there and -ping sends
-real ICMP packets over the simulated fabric, so a port that is down really loses them.
+/opt/simcluster/fabric/<phy_id>; addresses and the default route (gateway) are really
+configured there and -ping sends real ICMP packets over the simulated fabric, so a port
+that is down really loses them.  The setting commands change the port only, never
+/etc/hccn.conf (what the driver re-applies at boot, and `-a -cfg recovery` by hand).
+On A3, the two dies of one NPU with addresses in one subnet cannot ping (as on hardware).
 
     hccn_tool -i <phy_id> -<cmd> -g|-s [args]      hccn_tool -a -cfg recovery
 """
@@ -57,34 +60,115 @@ def _prefix(netmask):
     return ipaddress.IPv4Network("0.0.0.0/" + netmask).prefixlen
 
 
+def _network(address, netmask):
+    return ipaddress.IPv4Network("%s/%s" % (address, netmask), strict=False)
+
+
+def _batch(phy_id, lines, check=True):
+    """Several `ip` commands in the device's namespace in one process."""
+    cmd = ["nsenter", "--net=" + _netns(phy_id), "ip", "-b", "-"]
+    proc = subprocess.run(cmd, input="\n".join(lines) + "\n", stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, check=False, universal_newlines=True)
+    if check and proc.returncode != 0:
+        raise ToolError(proc.stderr.strip() or "command failed")
+    return proc
+
+
+def _on_subnet(gateway, roce):
+    """A next hop the port reaches directly: in its subnet, not its own address."""
+    if not roce.get("address") or not roce.get("netmask"):
+        return False
+    net = _network(roce["address"], roce["netmask"])
+    gw = ipaddress.IPv4Address(gateway)
+    return gw in net and gw != ipaddress.IPv4Address(roce["address"]) and \
+        (net.prefixlen >= 31 or gw not in (net.network_address, net.broadcast_address))
+
+
 def set_ip(phy_id, address, netmask, roce):
+    """-ip -s: readdress the port; the default route stays if the gateway is reachable."""
     ipaddress.IPv4Address(address)
     prefix = _prefix(netmask)
     dev = _ifname(phy_id)
-    _fabric(phy_id, ["ip", "addr", "flush", "dev", dev])
-    _fabric(phy_id, ["ip", "addr", "add", "%s/%d" % (address, prefix), "dev", dev])
+    lines = ["addr flush dev " + dev, "addr add %s/%d dev %s" % (address, prefix, dev)]
+    new = {"address": address, "netmask": netmask}
+    gateway = roce.get("gateway")
+    keep = bool(gateway) and _on_subnet(gateway, new)
+    if keep:
+        lines.append("route replace default via %s dev %s" % (gateway, dev))
+    _batch(phy_id, lines)
     roce["address"], roce["netmask"] = address, netmask
+    if gateway and not keep:
+        roce["gateway"] = None      # the kernel dropped the route with the old subnet
 
 
-def net_health(phy_id, roce):
+def set_gateway(phy_id, gateway, roce):
+    """-gateway -s: the port's default route."""
+    gateway = str(ipaddress.IPv4Address(gateway))
+    if not _on_subnet(gateway, roce):
+        where = ("%s/%s" % (roce["address"], roce["netmask"]) if roce.get("address")
+                 else "no address")
+        raise ToolError("gateway %s is not reachable from device %d (%s)"
+                        % (gateway, phy_id, where))  # sim: wording not in our references
+    _batch(phy_id, ["route replace default via %s dev %s" % (gateway, _ifname(phy_id))])
+    roce["gateway"] = gateway
+
+
+def reset_ports(state):
+    """A power cycle: every port without address, route, gateway and netdetect address."""
+    for dev in hwstate.devices(state):
+        eth = _ifname(dev["phy_id"])
+        if os.path.exists(_netns(dev["phy_id"])):
+            _batch(dev["phy_id"], ["route flush dev " + eth, "addr flush dev " + eth], check=False)
+        for key in ("address", "netmask", "gateway", "netdetect"):
+            dev["roce"][key] = None
+
+
+def net_health(phy_id, roce, ping_cfg=None):
+    """Injected value, else the result of probing the netdetect address (# sim: the real
+    port probes it continuously; one ping here): Init without address or detect address."""
     if roce.get("net_health"):
         return roce["net_health"]          # injected value
-    if not roce.get("address"):
+    if not roce.get("address") or not roce.get("netdetect"):
         return "Init"
-    return "Success" if link_up(phy_id) else "Fault"
+    if not link_up(phy_id):
+        return "Fault"
+    timeout = str((ping_cfg or {}).get("timeout_s", 1))
+    probe = _fabric(phy_id, ["ping", "-n", "-q", "-c", "1", "-W", timeout, roce["netdetect"]],
+                    check=False)
+    return "Success" if probe.returncode == 0 else "Fault"
 
 
-def ping(phy_id, roce, ping_cfg, address, size=None):
+def _die_conflict(state, dev):
+    """On A3: the other die of this NPU has an address in this die's subnet (or the
+    other way round)."""
+    roce = dev["roce"]
+    if not roce.get("address"):
+        return False
+    for other in hwstate.chips_of(state, dev["npu"]):
+        theirs = other["roce"]
+        if other is dev or not theirs.get("address"):
+            continue
+        if ipaddress.IPv4Address(theirs["address"]) in _network(roce["address"], roce["netmask"]) or \
+                ipaddress.IPv4Address(roce["address"]) in _network(theirs["address"], theirs["netmask"]):
+            return True
+    return False
+
+
+def ping(phy_id, roce, ping_cfg, address, size=None, state=None):
     if not roce.get("address"):
         raise ToolError("ping failed, because no ip was preset on device %d!" % phy_id)
     ipaddress.IPv4Address(address)
     count = int(ping_cfg.get("count", 3))
+    lines = ["device %d PING %s" % (phy_id, address)]
+    if state is not None and _die_conflict(state, hwstate.device(state, phy_id)):
+        # Both dies of one NPU in one subnet: the port sends nothing (as on A3 hardware).
+        lines.append("%d packets transmitted, 0 received, 100.00%% packet loss" % count)
+        return "\n".join(lines), 1
     argv = ["ping", "-n", "-c", str(count), "-i", str(ping_cfg.get("interval_s", 0.2)),
             "-W", str(ping_cfg.get("timeout_s", 1))]
     if size:
         argv += ["-s", str(size)]
     proc = _fabric(phy_id, argv + [address], check=False)
-    lines = ["device %d PING %s" % (phy_id, address)]
     received = 0
     for match in re.finditer(r"icmp_seq=(\d+) .*?time=([\d.]+) ms", proc.stdout):
         received += 1
@@ -113,7 +197,7 @@ def device_command(state, dev, cmd, mode, args):
     if cmd == "link" and mode == "g":
         return "link status: %s" % ("UP" if link_up(phy_id) else "DOWN"), 0
     if cmd == "net_health" and mode == "g":
-        return "net health status: %s" % net_health(phy_id, roce), 0
+        return "net health status: %s" % net_health(phy_id, roce, state.get("ping")), 0
     if cmd == "netdetect" and mode == "g":
         return "netdetect address: %s" % (roce.get("netdetect") or ""), 0
     if cmd == "netdetect" and mode == "s":
@@ -122,7 +206,7 @@ def device_command(state, dev, cmd, mode, args):
     if cmd == "gateway" and mode == "g":
         return "default gateway:%s, Iface:%s" % (roce.get("gateway") or "", _ifname(phy_id)), 0
     if cmd == "gateway" and mode == "s":
-        roce["gateway"] = str(ipaddress.IPv4Address(opts["gateway"]))
+        set_gateway(phy_id, opts["gateway"], roce)
         return OK, 0
     if cmd == "tls" and mode == "g":
         return ("dev_id:%d, tls switch[%d](0:disable, 1:enable), tls preconfigured[%d]"
@@ -137,12 +221,14 @@ def device_command(state, dev, cmd, mode, args):
     if cmd == "speed" and mode == "g":
         return "Speed: %d Mb/s" % (200000 if link_up(phy_id) else 0), 0
     if cmd == "ping" and mode == "g":
-        return ping(phy_id, roce, state.get("ping", {}), opts.get("address", ""), opts.get("pkt"))
+        return ping(phy_id, roce, state.get("ping", {}), opts.get("address", ""), opts.get("pkt"),
+                    state)
     raise ToolError("unsupported command -%s -%s" % (cmd, mode))
 
 
 def recovery(state):
-    """hccn_tool -a -cfg recovery: re-apply /etc/hccn.conf to every device."""
+    """hccn_tool -a -cfg recovery: re-apply /etc/hccn.conf to every device (also what the
+    driver does when it loads at boot: simctl.py)."""
     conf = hwstate.read_kv(hwstate.HCCN_CONF) or {}
     lines, failed = [], False
     for dev in hwstate.devices(state):
@@ -150,9 +236,10 @@ def recovery(state):
         try:
             if "address_%d" % i in conf:
                 set_ip(i, conf["address_%d" % i], conf.get("netmask_%d" % i, "255.255.255.0"), roce)
-            for key in ("netdetect", "gateway"):
-                if "%s_%d" % (key, i) in conf:
-                    roce[key] = str(ipaddress.IPv4Address(conf["%s_%d" % (key, i)]))
+            if "netdetect_%d" % i in conf:
+                roce["netdetect"] = str(ipaddress.IPv4Address(conf["netdetect_%d" % i]))
+            if "gateway_%d" % i in conf:
+                set_gateway(i, conf["gateway_%d" % i], roce)
             if "tls_enable_%d" % i in conf:
                 roce["tls_switch"] = int(conf["tls_enable_%d" % i])
             lines.append("dev:%d recovery success" % i)

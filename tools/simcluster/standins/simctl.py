@@ -6,16 +6,48 @@
 
 Boot does what a real power cycle does to the cards: a driver waiting for a reboot is
 loaded, freshly flashed firmware becomes active, processes are gone, /dev/davinci*
-exist exactly when a driver is installed, and the boot id changes.
+exist exactly when a driver is installed, and the boot id changes.  The RoCE ports lose
+their addresses, routes, gateway and netdetect address; a loaded driver re-applies
+/etc/hccn.conf (the code of `hccn_tool -a -cfg recovery`).  The very first power-on
+(`simcluster up`) keeps the ports as the site left them (configured or unaddressed).
+The node's own kernel settings return to stock (nodekernel.py), then /etc/sysctl.conf and
+the sysctl.d directories are applied (`sysctl --system`, as systemd-sysctl does) and an
+/etc/fstab line for /dev/shm sizes the fresh /dev/shm.
 """
 
 import os
 import signal
+import subprocess
 import sys
 import time
 import uuid
 
 import hwstate
+import nodekernel
+
+FIRST_BOOT_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def _log(message):
+    sys.stderr.write("simcluster boot: %s\n" % message)
+
+
+def _kernel_settings():
+    """Stock sysctls and governors, then what the node's configuration asks for."""
+    for problem in nodekernel.reset():
+        _log(problem)
+    proc = subprocess.run(["sysctl", "--system"], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+    for line in proc.stdout.splitlines():
+        if line.startswith("sysctl:"):      # read-only keys a package's sysctl.d sets
+            _log(line)
+    opts = nodekernel.fstab_shm_options()
+    if opts:
+        proc = subprocess.run(["mount", "-o", "remount," + opts, nodekernel.SHM],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True, check=False)
+        if proc.returncode != 0:
+            _log("/etc/fstab %s (%s): %s" % (nodekernel.SHM, opts, proc.stdout.strip()))
 
 
 def boot():
@@ -23,6 +55,7 @@ def boot():
         log.write("%.6f booted\n" % time.time())
     with open(os.path.join(hwstate.hw_dir(), "boot_id"), "r+") as f:
         # Rewritten in place: it is bind-mounted over /proc/sys/kernel/random/boot_id.
+        first = f.read().strip() == FIRST_BOOT_ID
         f.seek(0)
         f.write(str(uuid.uuid4()) + "\n")
         f.truncate()
@@ -36,6 +69,14 @@ def boot():
             state["firmware_active"] = state["firmware_flashed"]
         if installed:
             hwstate.make_device_nodes(state)
+        if not first:
+            import hccn_tool   # the driver's tool, also in this library (sim layer)
+            hccn_tool.reset_ports(state)
+            if installed:
+                text, rc = hccn_tool.recovery(state)
+                if rc or "success" in text:
+                    _log("/etc/hccn.conf re-applied by the driver: " + " ".join(text.splitlines()))
+    _kernel_settings()
     return 0
 
 
