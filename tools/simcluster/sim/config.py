@@ -21,8 +21,11 @@ DEBIAN_MIRROR = os.environ.get("SIMCLUSTER_MIRROR", "http://deb.debian.org/debia
 ROOTFS_PACKAGES = (
     "openssh-server", "python3", "python3-apt", "iproute2", "iputils-ping", "pciutils",
     "procps", "kmod", "sudo", "ca-certificates", "gcc", "make", "dkms", "git", "unzip",
-    "xz-utils", "bzip2", "curl", "util-linux", "lsb-release",
+    "xz-utils", "bzip2", "curl", "util-linux", "lsb-release", "chrony",
 )
+# What rootfs.py does to the tree after debootstrap; part of the cache key, so a change
+# here builds a new rootfs.  3: chrony installed, without rc links (not started at boot).
+ROOTFS_REVISION = 3
 
 MGMT_IF = "enp189s0f0"       # a Kunpeng server's onboard NIC name, not eth0 on purpose
 NODE_DISK = "20g"            # tmpfs that carries each node's writable layer

@@ -17,7 +17,8 @@ from . import config
 
 
 def _key():
-    digest = hashlib.sha256(" ".join((config.DEBIAN_SUITE,) + config.ROOTFS_PACKAGES).encode())
+    digest = hashlib.sha256(" ".join((config.DEBIAN_SUITE, "r%d" % config.ROOTFS_REVISION)
+                                     + config.ROOTFS_PACKAGES).encode())
     return "%s-%s" % (config.DEBIAN_SUITE, digest.hexdigest()[:12])
 
 
@@ -35,6 +36,16 @@ def _scrub(root):
         for entry in glob.glob(os.path.join(root, d, "*")):
             if os.path.isfile(entry):
                 os.unlink(entry)
+
+
+def _disable_services(root):
+    """Packages enable their init scripts when installed; a fresh node starts none of them
+    but sshd (simcluster-init's own).  chrony stays installed without rc links, as after
+    `update-rc.d -f chrony remove`: `update-rc.d chrony defaults` (what Ansible's service
+    module runs for enabled=true on a sysvinit system) enables it for runlevels 2-5."""
+    for service in ("chrony",):
+        subprocess.check_call(["chroot", root, "update-rc.d", "-f", service, "remove"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def ensure(log=sys.stderr):
@@ -61,6 +72,7 @@ def ensure(log=sys.stderr):
         if rc != 0:
             raise RuntimeError("debootstrap failed (rc %d), see %s.log" % (rc, target))
         _scrub(tmp)
+        _disable_services(tmp)
         with open(os.path.join(tmp, ".simcluster-complete"), "w") as f:
             f.write(" ".join(config.ROOTFS_PACKAGES) + "\n")
         shutil.rmtree(target, ignore_errors=True)
