@@ -42,8 +42,6 @@ def sysctls(c, node):
     return dict(zip(sorted(NEW), out.split("\n")))
 
 
-
-
 def test_sysctls_start_at_stock_and_change_per_node(nodes, host_kernel_untouched):
     assert sysctls(nodes, "node1") == nodekernel.SYSCTL_STOCK
     nodes.ssh("node1", "sysctl -q -w " + " ".join("%s=%s" % kv for kv in sorted(NEW.items())))
