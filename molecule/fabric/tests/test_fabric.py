@@ -21,12 +21,16 @@ def plan(host):
 def test_every_port_has_its_planned_address_gateway_and_netdetect(host):
     planned = plan(host)
     assert sorted(planned) == list(range(16))
+    # One remote command for all 16 ports: four answers per port, one per line.
+    script = ";".join("for q in ip gateway netdetect net_health; do %s -i %d -$q -g | tr '\\n' ' '; echo; done"
+                      % (TOOL, d) for d in sorted(planned))
+    lines = host.check_output(script).splitlines()
     for d, (address, netmask, gateway) in planned.items():
-        assert host.check_output("%s -i %d -ip -g" % (TOOL, d)).splitlines() == ["ipaddr:" + address,
-                                                                                "netmask:" + netmask]
-        assert host.check_output("%s -i %d -gateway -g" % (TOOL, d)) == "default gateway:%s, Iface:eth%d" % (gateway, d)
-        assert host.check_output("%s -i %d -netdetect -g" % (TOOL, d)) == "netdetect address:" + " " + gateway
-        assert host.check_output("%s -i %d -net_health -g" % (TOOL, d)) == "net health status: Success"
+        ip, gw, detect, health = [line.strip() for line in lines[4 * d:4 * d + 4]]
+        assert ip == "ipaddr:%s netmask:%s" % (address, netmask)
+        assert gw == "default gateway:%s, Iface:eth%d" % (gateway, d)
+        assert detect == "netdetect address: " + gateway
+        assert health == "net health status: Success"
 
 
 def test_hccn_conf_holds_the_plan_for_the_next_boot(host):
