@@ -286,7 +286,7 @@ def _governor(host, knobs, files, problems, notes, steps):
         found = sorted(set(freq["governors"][c] or "unreadable" for c in differ))
         paths = ["/sys/devices/system/cpu/%s/cpufreq/scaling_governor" % c for c in differ]
         steps.append({"name": "governor",
-                      "argv": ["sh", "-c", 'g=$1; shift; for f; do printf %s "$g" > "$f"; done', "sh", governor] + paths,
+                      "argv": ["sh", "-c", 'g=$1; shift; for f; do echo "$g" > "$f"; done', "sh", governor] + paths,
                       "why": "CPU governor: wanted %s, found %s on %s" % (governor, "/".join(found), _cpus(differ))})
     if not knobs.get("baseline_cpu_governor_persist"):
         return

@@ -348,7 +348,7 @@ def test_governor_set_where_it_differs(manifest, knobs, facts):
     out = run(manifest, knobs, facts, host(**{"cpufreq/governors": govs}))
     paths = ["/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor" % i for i in (1, 2, 3, 10)]
     assert named(out, "governor") == [{
-        "name": "governor", "argv": ["sh", "-c", 'g=$1; shift; for f; do printf %s "$g" > "$f"; done', "sh",
+        "name": "governor", "argv": ["sh", "-c", 'g=$1; shift; for f; do echo "$g" > "$f"; done', "sh",
                                      "performance"] + paths,
         "why": "CPU governor: wanted performance, found powersave/schedutil on cpu1-3,10"}]
 
@@ -565,3 +565,21 @@ def test_every_baseline_knob_has_a_rule_or_a_type_that_says_enough():
     plain = {"baseline_cpu_governor_persist", "baseline_time_sync", "baseline_firewall", "baseline_ntp_options"}
     for name in SPECS:
         assert layer1.rule_for(name)[0] or name in plain, name
+
+
+def test_every_step_the_planner_makes_has_a_task_that_acts_on_it(manifest, knobs, facts):
+    """Commands carry argv (one command task runs them all); every other step name is selected
+    by a task of roles/baseline/tasks/main.yml."""
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", "roles", "baseline", "tasks",
+                           "main.yml")) as f:
+        tasks = f.read()
+    worst = host(**{"shm/bytes": 1, "shm/fstab": [], "sysctls/vm.swappiness": "60", "units": {},
+                    "cpufreq/governors": {"cpu0": "powersave"}, "firewall": copy.deepcopy(FIREWALLD),
+                    "time/services/chrony": chrony(running=False, enabled="disabled")})
+    steps = run(manifest, knobs, facts, worst, files={}, baseline_ntp_servers=["10.0.0.1"])["steps"]
+    steps += run(manifest, knobs, facts, host(**{"shm/mounted": False}))["steps"]
+    names = set(s["name"] for s in steps)
+    assert names == {"file", "fstab", "remount", "mount", "sysctl", "governor", "unit", "time_servers", "time_service",
+                     "firewall"}
+    for step in steps:
+        assert "argv" in step or "selectattr('name', 'equalto', '%s')" % step["name"] in tasks, step["name"]
