@@ -12,6 +12,8 @@ is reported as down and its peers are not blamed for failing to reach it.
 import re
 from collections import Counter, defaultdict
 
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import clock
+
 HEALTHY_NET = "Success"
 
 
@@ -143,7 +145,22 @@ def matrix(names, probes):
     return cells
 
 
-def diagnose(hosts, check_env=True):
+def _check_clocks(out, hosts, names, threshold):
+    """Clocks that certainly differ by more than the threshold (module_utils/clock.py)."""
+    offsets = dict((h, hosts[h].get("clock")) for h in names if hosts[h].get("clock"))
+    if threshold is None or len(offsets) < 2:
+        return None
+    verdict = clock.compare(offsets, threshold)
+    for host in verdict["hosts"]:
+        mid = dict((h, (o["low"] + o["high"]) / 2.0) for h, o in offsets.items())
+        others = sorted(mid[h] for h in offsets if h != host)
+        out.add(host, None, "clock", "clock %+.3f s from the others' median (certainly more than %g s from %d of %d hosts: "
+                "time sync?)" % (mid[host] - others[len(others) // 2], threshold, len(verdict["peers"][host]),
+                                 len(offsets) - 1))
+    return verdict["spread"]
+
+
+def diagnose(hosts, check_env=True, clock_threshold=None):
     """hosts: {name: {unreachable, msg, health, hccn, connectivity, env, fabric}} -> result dict, where
     health, hccn and connectivity are the registered results of the node modules and fabric the
     address plan's verdict on the ports (plans/fabric.py with ports_only)."""
@@ -185,6 +202,7 @@ def diagnose(hosts, check_env=True):
             count = len(npu["devices"]) if npu.get("devices") is not None else None
             _check_env(out, host, data.get("env"), count)
     _check_tls(out, tls)
+    spread = _check_clocks(out, hosts, [h for h in names if h not in down], clock_threshold)
     _check_probes(out, probes, local, local_failure)
     order = dict((h, i) for i, h in enumerate(names))
     failures = sorted(out.items, key=lambda f: (order.get(f["host"], 0), f["device"] is not None,
@@ -192,6 +210,7 @@ def diagnose(hosts, check_env=True):
     bad_hosts = sorted(set(f["host"] for f in failures), key=natural_key)
     summary = {"hosts": len(names), "unreachable": len(down), "failed_hosts": len(bad_hosts),
                "failures": len(failures), "probes": len(probes),
-               "probes_failed": sum(1 for p in probes if not p["ok"])}
+               "probes_failed": sum(1 for p in probes if not p["ok"]),
+               "clock_spread_s": None if not spread or spread["estimate"] is None else round(spread["estimate"], 3)}
     return {"ok": not failures, "failures": failures, "summary": summary, "bad_hosts": bad_hosts,
             "matrix": matrix([h for h in names if h not in down], probes)}

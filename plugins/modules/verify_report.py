@@ -23,7 +23,8 @@ options:
     description:
       - "Per host - C(unreachable) (bool) and C(msg), C(health) (the npu_health result), C(hccn) (the hccn_info
         result), C(connectivity) (the hccl_connectivity result), C(env) (the node's environment file as a dict, or
-        null when it is missing), C(fabric) (the M(ascend_verl.cluster.ascend_plan) result of role C(fabric) with
+        null when it is missing), C(clock) (the C(offset) interval of M(ascend_verl.cluster.clock_offset), or null),
+        C(fabric) (the M(ascend_verl.cluster.ascend_plan) result of role C(fabric) with
         C(ports_only): the ports whose address, gateway or netdetect address differs from the address plan)."
     type: dict
     required: true
@@ -31,6 +32,13 @@ options:
     description: Check the environment file (present, one visible device per NPU).
     type: bool
     default: true
+  clock_threshold:
+    description:
+      - Seconds two hosts' clocks may differ; a host whose clock certainly differs by more from most others (both
+        hosts of a pair of two) fails check C(clock). Each host's C(clock) is the interval M(ascend_verl.cluster.clock_offset)
+        returns as C(offset).
+    type: float
+    default: 1.0
   report_dir:
     description: Where to write the reports; nothing is written when omitted.
     type: path
@@ -137,6 +145,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             hosts=dict(type="dict", required=True),
+            clock_threshold=dict(type="float", default=1.0),
             check_env=dict(type="bool", default=True),
             report_dir=dict(type="path"),
             report_name=dict(type="str", default="verify"),
@@ -146,7 +155,7 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    result = diagnosis.diagnose(p["hosts"], p["check_env"])
+    result = diagnosis.diagnose(p["hosts"], p["check_env"], p["clock_threshold"])
     files = []
     if p["report_dir"] and not module.check_mode:
         doc = dict(result, context=p["context"])

@@ -376,11 +376,18 @@ def _console_tail(reg, node):
         return "no console log"
 
 
+BASELINE_NOFILE = 65536      # role baseline's default open-files limit
+
+
 def _write_inventory(reg):
     import yaml  # the project venv has it; only needed on the controller
     bdir = build_dir(reg["name"])
     hosts = {n: {"ansible_host": info["mgmt_ip"]} for n, info in
              sorted(reg["nodes"].items(), key=lambda kv: kv[1]["index"])}
+    nofile = {}
+    if reg["nofile_max"] < BASELINE_NOFILE:
+        # role baseline's default is more than any node session can get here: ask for the ceiling.
+        nofile = {"baseline_nofile_soft": reg["nofile_max"], "baseline_nofile_hard": reg["nofile_max"]}
     inventory = {"all": {
         "vars": {
             "ansible_user": "root",
@@ -391,6 +398,7 @@ def _write_inventory(reg):
             "simcluster_name": reg["name"],
             # The highest open-files limit (ulimit -n) a session on a node can get.
             "simcluster_nofile_max": reg["nofile_max"],
+            **nofile,
         },
         "children": {
             "npu_nodes": {

@@ -47,7 +47,7 @@ def test_healthy_cluster():
     result = diagnosis.diagnose(probe(healthy()))
     assert result["ok"] and result["failures"] == []
     assert result["summary"] == {"hosts": 3, "unreachable": 0, "failed_hosts": 0, "failures": 0, "probes": 24,
-                                 "probes_failed": 0}
+                                 "probes_failed": 0, "clock_spread_s": None}
     assert result["matrix"]["node1"]["node3"] == [8, 8] and result["matrix"]["node3"]["node1"] == [8, 8]
 
 
@@ -140,3 +140,17 @@ def test_a_port_off_the_address_plan_is_named():
                                 "message": "differs from the address plan: device 3: address 10.30.0.9/255.255.0.0, "
                                            "planned 10.20.0.19/255.255.0.0"}]
     assert out["bad_hosts"] == ["node1"]
+
+
+def test_a_clock_certainly_off_is_named_and_the_spread_reported():
+    from ansible_collections.ascend_verl.cluster.plugins.module_utils.diagnosis import diagnose
+    hosts = {"node1": {"clock": {"low": -0.1, "high": 0.1}}, "node2": {"clock": {"low": 0.0, "high": 0.2}},
+             "node3": {"clock": {"low": 4.9, "high": 5.1}}}
+    out = diagnose(hosts, check_env=False, clock_threshold=1.0)
+    assert [(f["host"], f["check"]) for f in out["failures"]] == [("node3", "clock")]
+    assert out["failures"][0]["message"].startswith("clock +4.900 s from the others' median")
+    assert out["summary"]["clock_spread_s"] == 5.0
+    # Intervals too wide to be sure: nobody is blamed.
+    hosts["node3"]["clock"] = {"low": 0.0, "high": 2.0}
+    assert diagnose(hosts, check_env=False, clock_threshold=1.0)["failures"] == []
+    assert diagnose(hosts, check_env=False)["summary"]["clock_spread_s"] is None
