@@ -77,6 +77,13 @@ def env_versions(cluster, node, names, env="/opt/miniforge3/envs/verl-sglang"):
 HCCN_TOOL = "/usr/local/Ascend/driver/tools/hccn_tool"
 
 
+def inventory_vars(cluster):
+    """The `all` vars of the inventory simcluster wrote."""
+    import yaml
+    with open(cluster.inventory) as f:
+        return yaml.safe_load(f)["all"]["vars"]
+
+
 def planned_ports(cluster, node):
     """{phy_id: (address, netmask, gateway)} the inventory's fabric_plan gives node (index = its
     position in npu_nodes), computed here independently of the collection's code."""
@@ -106,3 +113,23 @@ def ports_of(cluster, node, count):
         gw = line.split("default gateway:")[1].split(",")[0] if "default gateway:" in line else None
         out[i] = (addr, mask, gw or None)
     return out
+
+
+# The host's own kernel settings the baseline role sets on every node: the nodes have files of their
+# own (the simulator), so no test may change these on the machine running the tests.
+HOST_SYSCTLS = ("kernel/numa_balancing", "vm/swappiness", "net/ipv4/ip_local_reserved_ports")
+
+
+def _host_sysctls():
+    out = {}
+    for key in HOST_SYSCTLS:
+        with open("/proc/sys/" + key) as f:
+            out[key] = f.read().strip()
+    return out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def host_kernel_untouched():
+    before = _host_sysctls()
+    yield
+    assert _host_sysctls() == before

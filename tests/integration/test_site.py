@@ -11,7 +11,7 @@ import time
 import pytest
 
 import stack
-from conftest import failures, planned_ports, playbook, ports_of, simkit, stack_args, task_results
+from conftest import failures, inventory_vars, planned_ports, playbook, ports_of, simkit, stack_args, task_results
 
 NODES = ("node1", "node2", "node3")
 SEED = [stack.version("seed", "driver"), stack.version("seed", "firmware")]
@@ -84,6 +84,16 @@ def test_rerun_converges_and_then_changes_nothing(cluster, artifacts):
         assert ports_of(cluster, node, 8) == planned_ports(cluster, node), node
     verified = task_results(out, "Verify | diagnose the cluster and write the reports")["localhost"]
     assert verified["ok"] and verified["summary"]["probes"] == 24 and verified["summary"]["probes_failed"] == 0
+    assert verified["summary"]["clock_spread_s"] < 1.0
+    # The host baseline, as the training user's login shell and the kernel see it, on every node.
+    nofile = str(min(65536, int(inventory_vars(cluster)["simcluster_nofile_max"])))
+    for node in NODES:
+        seen = cluster.ssh(node, "runuser -l root -c 'ulimit -Sn; ulimit -Hn'; sysctl -n kernel.numa_balancing "
+                                 "vm.swappiness net.ipv4.ip_local_reserved_ports; df -B1 --output=size /dev/shm | tail -1; "
+                                 "awk '/MemTotal/ {print $2 * 1024}' /proc/meminfo; service chrony status").stdout.split("\n")
+        assert seen[:5] == [nofile, nofile, "0", "10", "60000-60050"], (node, seen)
+        assert abs(int(seen[5]) - int(seen[6]) // 2) < int(seen[6]) // 100, (node, seen)      # /dev/shm at 50% of RAM
+        assert "chronyd is running" in seen[7], (node, seen)
 
 
 @pytest.mark.parametrize("fault, args, expected", [
