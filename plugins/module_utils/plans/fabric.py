@@ -53,8 +53,8 @@ def port_steps(d, want, have):
     if have.get("netdetect") != want["netdetect"]:
         steps.append({"kind": "netdetect", "phy_id": d,
                       "argv": ["-i", str(d), "-netdetect", "-s", "address", want["netdetect"]],
-                      "why": "device %d: netdetect address %s, planned %s" % (d, have.get("netdetect") or "none",
-                                                                            want["netdetect"])})
+                      "why": "device %d: netdetect address %s, planned %s"
+                             % (d, have.get("netdetect") or "none", want["netdetect"])})
     return steps
 
 

@@ -3,8 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Role -> (planner, roles whose knobs it also reads, template variables function)."""
 
-from ansible_collections.ascend_verl.cluster.plugins.module_utils.plans import (artifact, baseline, cann, conda, fabric, hdk,
-                                                                        npu_env, preflight, python_stack)
+from ansible_collections.ascend_verl.cluster.plugins.module_utils.plans import (
+    artifact, baseline, cann, conda, fabric, hdk, npu_env, preflight, python_stack)
 
 PLANNERS = {
     "artifact": (artifact.artifact, (), None),

@@ -133,8 +133,8 @@ def test_natural_order():
 def test_a_port_off_the_address_plan_is_named():
     from ansible_collections.ascend_verl.cluster.plugins.module_utils.diagnosis import diagnose
     fabric = {"planned": True, "problems": [],
-              "steps": [{"kind": "ip", "phy_id": 3, "why": "device 3: address 10.30.0.9/255.255.0.0, planned "
-                                                          "10.20.0.19/255.255.0.0"}]}
+              "steps": [{"kind": "ip", "phy_id": 3,
+                         "why": "device 3: address 10.30.0.9/255.255.0.0, planned 10.20.0.19/255.255.0.0"}]}
     out = diagnose({"node1": {"fabric": fabric}, "node2": {"fabric": {}}}, check_env=False)
     assert out["failures"] == [{"host": "node1", "device": 3, "check": "fabric_plan",
                                 "message": "differs from the address plan: device 3: address 10.30.0.9/255.255.0.0, "
