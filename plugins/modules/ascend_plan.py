@@ -29,7 +29,7 @@ options:
     description: The role to plan for.
     type: str
     required: true
-    choices: [artifact, preflight, hdk, cann, npu_env, conda, sglang_npu, verl]
+    choices: [artifact, preflight, baseline, hdk, cann, npu_env, fabric, conda, sglang_npu, verl]
   facts:
     description: The facts to plan from; default C(ansible_facts.ascend) of the host.
     type: dict
@@ -138,7 +138,8 @@ def main():
     # The argument spec documents the action plugin's arguments; the module itself never runs on a node.
     module = AnsibleModule(
         argument_spec=dict(
-            role=dict(type="str", required=True, choices=["artifact", "preflight", "hdk", "cann", "npu_env", "conda", "sglang_npu", "verl"]),
+            role=dict(type="str", required=True, choices=["artifact", "preflight", "baseline", "hdk", "cann", "npu_env",
+                                                                     "fabric", "conda", "sglang_npu", "verl"]),
             facts=dict(type="dict"),
             templates=dict(type="list", elements="dict", options=dict(
                 src=dict(type="str", required=True),
