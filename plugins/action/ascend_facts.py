@@ -4,12 +4,16 @@
 """Action plugin of ascend_verl.cluster.ascend_facts: fills the paths the reader needs from the
 shared values (ascend_root, ascend_conda_prefix, ascend_conda_env, ascend_env_file) unless the
 task gives them, then runs the module on the node.  One name, one default, everywhere.
+`host: {}` reads the host baseline the baseline role's knobs name (training user, sysctl keys,
+firewalld zone), so a play without that role (the audit) reads the same thing.
 """
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 from ansible.plugins.action import ActionBase
+from ansible_collections.ascend_verl.cluster.plugins.module_utils.plans.baseline import wanted_sysctls
+from ansible_collections.ascend_verl.cluster.plugins.plugin_utils import role_knobs
 
 SHARED = (("ascend_root", "ascend_root"), ("conda_prefix", "ascend_conda_prefix"),
           ("conda_env", "ascend_conda_env"), ("env_file", "ascend_env_file"))
@@ -25,5 +29,12 @@ class ActionModule(ActionBase):
         for option, variable in SHARED:
             if option not in args and variable in task_vars:
                 args[option] = self._templar.template(task_vars[variable])
+        host = args.get("host")
+        if isinstance(host, dict) and not host.get("sysctls"):
+            knobs = role_knobs.values(self._loader, self._templar, task_vars, ["baseline", "ascend"])
+            host = dict(host, sysctls=list(wanted_sysctls(knobs)))
+            host.setdefault("user", knobs.get("ascend_train_user") or "root")
+            host.setdefault("firewall_zone", knobs.get("baseline_firewall_zone") or "")
+            args["host"] = host
         result.update(self._execute_module(module_name=self._task.action, module_args=args, task_vars=task_vars))
         return result

@@ -75,7 +75,10 @@ def audit(hosts, manifest, components=None):
     for c in settings:
         for h in reachable:
             mine = (hosts[h].get("settings") or {}).get(c) or {}
-            if mine.get("expected") is not None and str(mine.get("found")) != str(mine["expected"]):
+            ok = mine.get("ok")
+            if ok is None:
+                ok = mine.get("expected") is None or str(mine.get("found")) == str(mine["expected"])
+            if not ok:
                 drift.append({"host": h, "component": c, "found": mine.get("found"), "expected": mine["expected"],
                               "majority": None, "kind": "plan"})
     drifted = set(d["host"] for d in drift)

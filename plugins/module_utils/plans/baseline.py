@@ -427,10 +427,61 @@ def _firewall(host, knobs, notes, steps):
                           "why": "ufw: open %s/tcp%s" % (text(low, high), " from " + source if source else "")})
 
 
+def _setting(found, expected, ok=None):
+    return {"found": found, "expected": expected, "ok": (found == expected) if ok is None else ok}
+
+
+def settings(host, knobs):
+    """{setting: {found, expected, ok}} for the audit's row: what this node has against what the knobs
+    want (expected None: not managed, listed only)."""
+    out = {}
+    soft, hard = knobs.get("baseline_nofile_soft"), knobs.get("baseline_nofile_hard")
+    seen = (host.get("user") or {}).get("nofile") or {}
+    found = "%s/%s" % (seen.get("soft"), seen.get("hard")) if seen else None
+    if off(soft) and off(hard):
+        out["nofile"] = _setting(found, None, True)
+    else:
+        wanted = [(k, int(v)) for k, v in (("soft", soft), ("hard", hard)) if not off(v)]
+        ok = all(seen.get(k) == "unlimited" or isinstance(seen.get(k), int) and seen[k] >= v for k, v in wanted)
+        out["nofile"] = _setting(found, "/".join(">=%d" % v for dummy, v in wanted), ok)
+    shm = host.get("shm") or {}
+    memory = host.get("memory") or {}
+    size = knobs.get("baseline_shm_size")
+    have = shm.get("bytes")
+    shown = "%dM" % (have // (1 << 20)) if have is not None else None
+    if off(size):
+        out["shm"] = _setting(shown, None, True)
+    else:
+        want = shm_bytes(size, memory.get("total_bytes"), memory.get("page_size") or 4096)
+        ok = want is not None and have is not None and abs(have - want) < (memory.get("page_size") or 4096)
+        out["shm"] = _setting(shown, "%s (%dM)" % (size, want // (1 << 20)) if want else str(size), ok)
+    live = host.get("sysctls") or {}
+    for key, value in wanted_sysctls(knobs).items():
+        value_now = live.get(key)
+        want = effective(value, value_now)
+        out[key] = _setting(value_now, value, value_now is None or sysctl_value(key, value_now) == want)
+    governor = knobs.get("baseline_cpu_governor")
+    freq = host.get("cpufreq") or {}
+    governors = sorted(set((freq.get("governors") or {}).values()), key=str)
+    found = "/".join(str(g) for g in governors) if freq.get("present") else "no cpufreq"
+    out["governor"] = _setting(found, None if off(governor) or not freq.get("present") else str(governor).strip(),
+                               off(governor) or not freq.get("present") or governors == [str(governor).strip()])
+    time = host.get("time") or {}
+    service = (time.get("services") or {}).get(time.get("service")) if time.get("service") else None
+    sync = time.get("sync") or {}
+    found = "none" if not service else "%s %s%s" % (service["name"], "running" if service["running"] else "stopped",
+                                                     ", synced" if sync.get("synced") else "")
+    wanted_time = bool(knobs.get("baseline_time_sync"))
+    out["time_sync"] = _setting(found, "running" if wanted_time else None,
+                                not wanted_time or bool(service and service["running"]))
+    return out
+
+
 def baseline(manifest, facts, knobs, inputs=None):
     host = facts.get("host")
     if not host:
-        return plan("baseline", ["the host baseline was not read (ascend_facts with the host option)"], notes=[])
+        return plan("baseline", ["the host baseline was not read (ascend_facts with the host option)"], notes=[],
+                    settings={})
     files = facts.get("files") or {}
     problems, notes, steps = [], [], []
     _limits(host, knobs, files, problems, steps)
@@ -439,7 +490,7 @@ def baseline(manifest, facts, knobs, inputs=None):
     _governor(host, knobs, files, problems, notes, steps)
     _time(host, facts, knobs, problems, notes, steps)
     _firewall(host, knobs, notes, steps)
-    return plan("baseline", problems, steps, notes=notes)
+    return plan("baseline", problems, steps, notes=notes, settings=settings(host, knobs))
 
 
 # ---- layer 1: the formats argument specs cannot express --------------------------------------

@@ -33,6 +33,17 @@ def found_summary(ports):
     return dict((p["phy_id"], "%s gw %s" % (_cidr(p), p.get("gateway") or "none")) for p in ports)
 
 
+def roce_setting(ports, want):
+    """The audit's view: the addresses found in one line, against the plan's (None without a plan)."""
+    found = fabric_plan.summary(ports)
+    if not want:
+        return {"found": found, "expected": None, "ok": True}
+    by_phy = dict((p["phy_id"], p) for p in ports)
+    ok = all((by_phy.get(d) or {}).get(k) == w[k] for d, w in want.items() for k in ("address", "netmask", "gateway",
+                                                                                   "netdetect"))
+    return {"found": found, "expected": fabric_plan.summary([dict(p, phy_id=d) for d, p in want.items()]), "ok": ok}
+
+
 def wanted_for(knobs, inputs):
     """({phy_id: port}, problems as dicts) of this host, from the knobs."""
     inputs = inputs or {}
@@ -78,9 +89,7 @@ def fabric(manifest, facts, knobs, inputs=None):
     read = facts.get("fabric") or {}
     found = dict((p["phy_id"], p) for p in read.get("ports") or [])
     extra = {"planned": bool(want), "found": found_summary(read.get("ports") or []),
-             "settings": {"roce": {"found": fabric_plan.summary(read.get("ports") or []),
-                                   "expected": fabric_plan.summary([dict(p, phy_id=d) for d, p in want.items()])
-                                   if want else None}},
+             "settings": {"roce": roce_setting(read.get("ports") or [], want)},
              "wanted": dict((d, "%s/%s gw %s" % (p["address"], p["netmask"], p["gateway"])) for d, p in want.items()),
              "tool": read.get("tool"), "conf_path": HCCN_CONF}
     problems = [_shown(p) for p in wrong]

@@ -583,3 +583,20 @@ def test_every_step_the_planner_makes_has_a_task_that_acts_on_it(manifest, knobs
                      "firewall"}
     for step in steps:
         assert "argv" in step or "selectattr('name', 'equalto', '%s')" % step["name"] in tasks, step["name"]
+
+
+def test_settings_for_the_audit(knobs):
+    k = bknobs(knobs)
+    good = b.settings(host(), k)
+    assert all(v["ok"] for v in good.values()), good
+    assert good["nofile"] == {"found": "65536/65536", "expected": ">=65536/>=65536", "ok": True}
+    assert good["shm"]["found"] == "51200M" and good["governor"]["found"] == "performance"
+    assert good["time_sync"]["found"] == "chrony running, synced"
+    bad = b.settings(host(**{"user/nofile": {"soft": 1024, "hard": 4096}, "sysctls/vm.swappiness": "60",
+                             "shm/bytes": 64 << 20, "cpufreq/governors": {"cpu0": "schedutil", "cpu1": "performance"}}),
+                     k)
+    assert sorted(n for n, v in bad.items() if not v["ok"]) == ["governor", "nofile", "shm", "vm.swappiness"]
+    assert bad["governor"]["found"] == "performance/schedutil"
+    off = b.settings(host(), bknobs(knobs, baseline_nofile_soft=False, baseline_nofile_hard=False,
+                                    baseline_cpu_governor="", baseline_time_sync=False))
+    assert off["nofile"]["expected"] is None and off["governor"]["expected"] is None and off["time_sync"]["ok"]
