@@ -214,6 +214,28 @@ def unit_state(run, unit):
     return "not-found" if "not found" in (err or "").lower() or "no such file" in (err or "").lower() else None
 
 
+def sysv_state(node, unit):
+    """A SysV init script's state, as systemctl would name it: enabled (an S link in a runlevel 2-5
+    directory), disabled (script, no link) or not-found; None where there is no /etc/init.d."""
+    name = unit[:-len(".service")] if unit.endswith(".service") else unit
+    scripts = [d for d in INIT_DIRS if os.path.isdir(node.at(d))]
+    if not scripts:
+        return None
+    if not any(os.path.exists(node.at("%s/%s" % (d, name))) for d in scripts):
+        return "not-found"
+    patterns = ["/etc/rc%d.d/S*%s" % (level, name) for level in (2, 3, 4, 5)]
+    patterns += ["/etc/rc.d/rc%d.d/S*%s" % (level, name) for level in (2, 3, 4, 5)]
+    return "enabled" if any(node.glob(p) for p in patterns) else "disabled"
+
+
+def rc_tool(node):
+    """What links SysV init scripts into the runlevels here: update-rc.d, chkconfig or None."""
+    for tool in ("update-rc.d", "chkconfig"):
+        if any(os.path.exists(node.at("%s/%s" % (d, tool))) for d in ("/usr/sbin", "/sbin")):
+            return tool
+    return None
+
+
 def running_commands(node):
     names = set()
     for path in node.glob("/proc/[0-9]*/comm"):
@@ -408,7 +430,8 @@ def gather(run, node, options, statvfs=None):
         "memory": {"total_bytes": meminfo_total(node), "page_size": os.sysconf("SC_PAGE_SIZE")},
         "cpufreq": cpufreq(node),
         "init": "systemd" if systemd else "other",
-        "units": dict((u, unit_state(run, u) if systemd else None) for u in units),
+        "units": dict((u, unit_state(run, u) if systemd else sysv_state(node, u)) for u in units),
+        "rc_tool": rc_tool(node),
         "time": time_sync(run, node, systemd),
         "firewall": firewall(run, node, options.get("firewall_zone") or ""),
     }

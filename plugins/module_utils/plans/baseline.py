@@ -33,6 +33,29 @@ SHM = "/dev/shm"
 GOVERNOR_UNIT = "ascend-verl-cpu-governor.service"
 GOVERNOR_UNIT_PATH = "/etc/systemd/system/" + GOVERNOR_UNIT
 TIMESYNCD_DROPIN = "/etc/systemd/timesyncd.conf.d/ascend-verl.conf"
+GOVERNOR_SCRIPT_NAME = "ascend-verl-cpu-governor"
+GOVERNOR_SCRIPT_PATH = "/etc/init.d/" + GOVERNOR_SCRIPT_NAME
+GOVERNOR_SCRIPT = """#!/bin/sh
+### BEGIN INIT INFO
+# Provides:          %(name)s
+# Required-Start:    $local_fs
+# Required-Stop:
+# Default-Start:     2 3 4 5
+# Default-Stop:
+# Short-Description: CPU frequency governor %(governor)s for Ascend training
+### END INIT INFO
+%(header)s
+case "$1" in
+    start|restart|force-reload)
+        for f in /sys/devices/system/cpu/cpu*/cpufreq/scaling_governor; do
+            [ -w "$f" ] && echo %(governor)s > "$f"
+        done
+        ;;
+    stop|status) ;;
+    *) echo "Usage: $0 {start|stop|restart|force-reload|status}" >&2; exit 3 ;;
+esac
+exit 0
+"""
 BLOCK_MARKER = "# {mark} ascend_verl.cluster baseline: time servers"
 # verl needs 32768 or more (the default is 65536); lower values are allowed for hosts whose kernel
 # cannot give more (a container, a sandbox), never below what any distribution starts with.
@@ -147,9 +170,9 @@ def _digest(text):
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-def file_steps(dest, content, found):
+def file_steps(dest, content, found, mode="0644"):
     """A `file` step (copy with this content) when the node's copy differs (files.stale)."""
-    item = {"src": None, "dest": dest, "checksum": _digest(content), "mode": "0644", "owner": "root", "group": "root"}
+    item = {"src": None, "dest": dest, "checksum": _digest(content), "mode": mode, "owner": "root", "group": "root"}
     steps = stale([item], found)
     for step in steps:
         del step["src"]
@@ -293,8 +316,7 @@ def _governor(host, knobs, files, problems, notes, steps):
     if not knobs.get("baseline_cpu_governor_persist"):
         return
     if host.get("init") != "systemd":
-        notes.append("CPU governor %s is set until the next reboot only: no systemd on this node to persist it"
-                     % governor)
+        _governor_sysv(host, governor, files, notes, steps)
         return
     content = (HEADER +
                "[Unit]\nDescription=CPU frequency governor %s for Ascend training (ascend_verl.cluster baseline)\n"
@@ -309,6 +331,24 @@ def _governor(host, knobs, files, problems, notes, steps):
     if new or state != "enabled":
         steps.append({"name": "unit", "unit": GOVERNOR_UNIT, "daemon_reload": bool(new),
                       "why": "%s (sets the governor at boot): %s" % (GOVERNOR_UNIT, "written" if new else state)})
+
+
+def _governor_sysv(host, governor, files, notes, steps):
+    """Without systemd: an LSB init script started in runlevels 2-5 (update-rc.d, or chkconfig)."""
+    state = (host.get("units") or {}).get(GOVERNOR_UNIT)
+    if state is None:
+        notes.append("CPU governor %s is set until the next reboot only: neither systemd nor /etc/init.d on this node "
+                     "to persist it" % governor)
+        return
+    content = GOVERNOR_SCRIPT % {"header": HEADER.strip(), "governor": governor, "name": GOVERNOR_SCRIPT_NAME}
+    new = file_steps(GOVERNOR_SCRIPT_PATH, content, files, mode="0755")
+    steps.extend(new)
+    if new or state != "enabled":
+        tool = ["update-rc.d", GOVERNOR_SCRIPT_NAME, "defaults"] if host.get("rc_tool") != "chkconfig" else \
+            ["chkconfig", "--add", GOVERNOR_SCRIPT_NAME]
+        steps.append({"name": "rc_links", "argv": tool,
+                      "why": "%s (sets the governor at boot): %s" % (GOVERNOR_SCRIPT_PATH,
+                                                                     "written" if new else state)})
 
 
 def _time_block(kind, servers, options):

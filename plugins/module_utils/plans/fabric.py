@@ -12,7 +12,7 @@ also requires every planned port to have link UP and net health Success (the rol
 Python 3.9+, standard library only.
 """
 
-from ansible_collections.ascend_verl.cluster.plugins.module_utils import fabric_plan
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import fabric_plan, hardware
 from ansible_collections.ascend_verl.cluster.plugins.module_utils.plans.common import plan
 
 HCCN_CONF = "/etc/hccn.conf"
@@ -96,10 +96,13 @@ def fabric(manifest, facts, knobs, inputs=None):
     if problems or not want:
         return plan("fabric", problems, [], **extra)
     if read.get("error"):
+        later = "would address %d ports once they can be read (%s)" % (len(want), read["error"])
         if inputs.get("check_mode"):
             # A fresh node in --check: no driver yet, so nothing can be read; say what would happen.
-            steps = [{"kind": "later", "why": "would address %d ports once they can be read (%s)" % (len(want), read["error"])}]
-            return plan("fabric", [], steps, **extra)
+            return plan("fabric", [], [{"kind": "later", "why": later}], **extra)
+        if hardware.NOT_STARTED in read["error"]:
+            # The driver waits for a reboot the hdk role was not allowed to make (it named the node).
+            return plan("fabric", [], [], deferred=later, **extra)
         return plan("fabric", ["cannot read the RoCE ports: %s" % read["error"]], [], **extra)
     missing = sorted(d for d in want if d not in found)
     if missing:

@@ -176,11 +176,28 @@ def test_a_bare_node_without_systemd(tmp_path):
     assert got["memory"]["total_bytes"] is None
     assert got["cpufreq"] == {"present": False, "cpus": 2, "governors": {}, "available": []}
     assert got["init"] == "other"
-    assert got["units"] == {"ascend-verl-cpu-governor.service": None}
+    assert got["units"] == {"ascend-verl-cpu-governor.service": None} and got["rc_tool"] is None
     assert got["time"]["service"] is None and got["time"]["sync"] is None
     assert all(not s["installed"] and not s["running"] for s in got["time"]["services"].values())
     assert got["firewall"] == {"active": None, "zone": None, "runtime": [], "permanent": [], "error": None}
     assert run.calls == []          # nothing to ask: no runuser for a missing user, no systemctl, no firewall tools
+
+
+def test_the_governor_script_without_systemd(tmp_path):
+    """A SysV node: the governor script's state as its rc links say, and the tool that links it."""
+    write(tmp_path, "/etc/passwd", PASSWD)
+    node = node_facts.Node(str(tmp_path))
+    unit = "ascend-verl-cpu-governor.service"
+    assert host_facts.sysv_state(node, unit) is None and host_facts.rc_tool(node) is None
+    os.makedirs(os.path.join(str(tmp_path), "etc/init.d"))
+    assert host_facts.sysv_state(node, unit) == "not-found"
+    write(tmp_path, "/etc/init.d/ascend-verl-cpu-governor", "#!/bin/sh\n", 0o755)
+    assert host_facts.sysv_state(node, unit) == "disabled"
+    os.makedirs(os.path.join(str(tmp_path), "etc/rc3.d"))
+    os.symlink("../init.d/ascend-verl-cpu-governor", os.path.join(str(tmp_path), "etc/rc3.d/S01ascend-verl-cpu-governor"))
+    assert host_facts.sysv_state(node, unit) == "enabled"
+    tool(tmp_path, "/usr/sbin/update-rc.d")
+    assert host_facts.rc_tool(node) == "update-rc.d"
 
 
 def test_login_shell_fallbacks(tmp_path):

@@ -76,8 +76,9 @@ def host(**changes):
 
 
 def file_stats(contents):
-    return dict((dest, {"exists": True, "checksum": hashlib.sha1(text.encode()).hexdigest(), "mode": "0644",
-                        "owner": "root", "group": "root"}) for dest, text in contents.items())
+    return dict((dest, {"exists": True, "checksum": hashlib.sha1(text.encode()).hexdigest(),
+                        "mode": "0755" if dest == b.GOVERNOR_SCRIPT_PATH else "0644", "owner": "root", "group": "root"})
+                for dest, text in contents.items())
 
 
 def contents(manifest, knobs, facts, h=None, **knob):
@@ -359,8 +360,11 @@ GOVERNOR_CASES = [
      "CPU governor performance is not available on this node (available: ondemand powersave)", None),
     ("no cpufreq", {"cpufreq/present": False, "cpufreq/governors": {}}, {}, [], None,
      "no cpufreq on this node (no /sys/devices/system/cpu/cpu*/cpufreq): the CPU governor is not managed"),
-    ("no systemd", {"init": "other", "units": {b.GOVERNOR_UNIT: None}}, {}, [], None,
-     "CPU governor performance is set until the next reboot only: no systemd on this node to persist it"),
+    ("no systemd, no init.d", {"init": "other", "units": {b.GOVERNOR_UNIT: None}}, {}, [], None,
+     "CPU governor performance is set until the next reboot only: neither systemd nor /etc/init.d on this node "
+     "to persist it"),
+    ("sysv init: a script started in runlevels 2-5", {"init": "other", "units": {b.GOVERNOR_UNIT: "not-found"}}, {},
+     ["file", "rc_links"], None, None),
     ("unit disabled", {"units": {b.GOVERNOR_UNIT: "disabled"}}, {}, ["unit"], None, None),
     ("not persisted on request", {"units": {b.GOVERNOR_UNIT: "disabled"}}, {"baseline_cpu_governor_persist": False},
      [], None, None),
@@ -374,10 +378,25 @@ GOVERNOR_CASES = [
 def test_governor(manifest, knobs, facts, case, changes, knob, steps, problem, note):
     files = file_stats(contents(manifest, knobs, facts))        # the unit as the default knobs write it
     out = run(manifest, knobs, facts, host(**changes), files=files, **knob)
-    assert [s["name"] for s in out["steps"] if s["name"] in ("governor", "unit", "file")] == steps
+    assert [s["name"] for s in out["steps"] if s["name"] in ("governor", "unit", "file", "rc_links")] == steps
     assert out["problems"] == ([problem] if problem else [])
     if note:
         assert note in out["notes"]
+
+
+def test_the_sysv_governor_script(manifest, knobs, facts):
+    h = host(**{"init": "other", "units": {b.GOVERNOR_UNIT: "not-found"}})
+    out = run(manifest, knobs, facts, h, files={})
+    script, = [s for s in out["steps"] if s["name"] == "file" and s["dest"] == b.GOVERNOR_SCRIPT_PATH]
+    assert script["mode"] == "0755" and "Default-Start:     2 3 4 5" in script["content"]
+    assert 'echo performance > "$f"' in script["content"]
+    links, = [s for s in out["steps"] if s["name"] == "rc_links"]
+    assert links["argv"] == ["update-rc.d", "ascend-verl-cpu-governor", "defaults"]
+    files = file_stats(contents(manifest, knobs, facts, h))
+    h["units"][b.GOVERNOR_UNIT] = "disabled"           # the script is there, its links are not
+    assert [s["name"] for s in run(manifest, knobs, facts, h, files=files)["steps"]] == ["rc_links"]
+    h["units"][b.GOVERNOR_UNIT] = "enabled"
+    assert run(manifest, knobs, facts, h, files=files)["steps"] == []
 
 
 # ---- time ---------------------------------------------------------------------------------------

@@ -109,3 +109,10 @@ def test_plan_problems_stop_the_plan():
 def test_only_the_conf_differs():
     out = run(facts(ports(), conf="address_0=1.2.3.4\n"))
     assert [s["kind"] for s in out["steps"]] == ["conf"]
+
+
+def test_a_node_waiting_for_its_reboot_is_deferred_not_failed():
+    f = facts([], error="dcmi module initialize failed. ret is -8005: the device is not started: a driver or "
+                        "firmware change waits for a reboot")
+    out = run(f)
+    assert out["done"] and "would address 8 ports once they can be read" in out["deferred"]
