@@ -146,9 +146,9 @@ ansible_facts:
           C(accounts) (user, group), C(hdk) (driver, firmware), C(npu_smi) (null unless asked), C(cann)
           (recorded_root, toolkit, kernels, nnal, layout), C(conda) (prefix, installed, version, envs, env with
           python, packages, editable, verl_commit), C(env_file) (path, values), C(files), C(globs), C(requirements),
-          C(route) (dev, src, ifname), C(login_shell), C(fabric) (null unless asked: tool, error, conf - the text of
+          C(route) (dev, src, ifname), C(login_shell), C(fabric) (null unless asked; tool, error, conf - the text of
           C(/etc/hccn.conf) - and ports, each with phy_id, address, netmask, gateway, netdetect, link, net_health,
-          errors), C(host) (null unless asked: user with its login shell's nofile, nr_open, sysctls, sysctl_boot, shm,
+          errors), C(host) (null unless asked; user with its login shell's nofile, nr_open, sysctls, sysctl_boot, shm,
           memory, cpufreq, init, units, time, firewall), C(versions) (the audit's row, every component or null).
           C(npu_smi) also lists C(busy), the phy ids of devices that run a process.
       type: dict
