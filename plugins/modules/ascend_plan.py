@@ -138,8 +138,8 @@ def main():
     # The argument spec documents the action plugin's arguments; the module itself never runs on a node.
     module = AnsibleModule(
         argument_spec=dict(
-            role=dict(type="str", required=True, choices=["artifact", "preflight", "baseline", "hdk", "cann", "npu_env",
-                                                                     "fabric", "conda", "sglang_npu", "verl"]),
+            role=dict(type="str", required=True, choices=["artifact", "preflight", "baseline", "hdk", "cann",
+                                                          "npu_env", "fabric", "conda", "sglang_npu", "verl"]),
             facts=dict(type="dict"),
             templates=dict(type="list", elements="dict", options=dict(
                 src=dict(type="str", required=True),

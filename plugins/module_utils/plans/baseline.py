@@ -509,8 +509,8 @@ def settings(host, knobs):
     time = host.get("time") or {}
     service = (time.get("services") or {}).get(time.get("service")) if time.get("service") else None
     sync = time.get("sync") or {}
-    found = "none" if not service else "%s %s%s" % (service["name"], "running" if service["running"] else "stopped",
-                                                     ", synced" if sync.get("synced") else "")
+    state = "running" if service and service["running"] else "stopped"
+    found = "none" if not service else "%s %s%s" % (service["name"], state, ", synced" if sync.get("synced") else "")
     wanted_time = bool(knobs.get("baseline_time_sync"))
     out["time_sync"] = _setting(found, "running" if wanted_time else None,
                                 not wanted_time or bool(service and service["running"]))

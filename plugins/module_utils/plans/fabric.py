@@ -39,8 +39,8 @@ def roce_setting(ports, want):
     if not want:
         return {"found": found, "expected": None, "ok": True}
     by_phy = dict((p["phy_id"], p) for p in ports)
-    ok = all((by_phy.get(d) or {}).get(k) == w[k] for d, w in want.items() for k in ("address", "netmask", "gateway",
-                                                                                   "netdetect"))
+    keys = ("address", "netmask", "gateway", "netdetect")
+    ok = all((by_phy.get(d) or {}).get(k) == w[k] for d, w in want.items() for k in keys)
     return {"found": found, "expected": fabric_plan.summary([dict(p, phy_id=d) for d, p in want.items()]), "ok": ok}
 
 
