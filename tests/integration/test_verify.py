@@ -167,7 +167,7 @@ def test_override_in_another_letter_case_converges_and_audits_clean(cluster, art
 
 def test_a_port_readdressed_by_hand_is_named_then_put_back(cluster, artifacts, tmp_path):
     """Someone runs hccn_tool -ip -s on one port: verify and the audit name it against the plan,
-    and the next site.yml puts it back (on that port only)."""
+    and the next run of the fabric stage puts it back (on that port only)."""
     planned = planned_ports(cluster, "node2")
     address, netmask, dummy = planned[3]
     moved = str(ipaddress.IPv4Address(address) + 100)           # same subnet: the pings still pass
@@ -178,7 +178,7 @@ def test_a_port_readdressed_by_hand_is_named_then_put_back(cluster, artifacts, t
                                                 % (moved, netmask, address, netmask))
     rc, audited = audit(cluster, tmp_path)
     assert [(d["host"], d["component"], d["kind"]) for d in audited["drift"]] == [("node2", "roce", "plan")]
-    rc, stats, out = playbook(cluster.inventory, "site.yml", "--limit", "node2", *stack_args(artifacts))
+    rc, stats, out = playbook(cluster.inventory, "playbooks/fabric.yml", "--limit", "node2")
     assert rc == 0, failures(out)
     fixed = task_results(out, "Fabric | set the port (hccn_tool -ip, -gateway, -netdetect)")["node2"]
     assert [r["item"]["argv"][:4] for r in fixed["results"]] == [["-i", "3", "-ip", "-s"]]
