@@ -25,6 +25,13 @@ def cluster():
     c.down()
 
 
+# What a login shell of the training user (root) and the node's kernel show of the baseline, one per line.
+BASELINE_SEEN = ("runuser -l root -c 'ulimit -Sn; ulimit -Hn'; "
+                 "sysctl -n kernel.numa_balancing vm.swappiness net.ipv4.ip_local_reserved_ports; "
+                 "df -B1 --output=size /dev/shm | tail -1; awk '/MemTotal/ {printf \"%.0f\\n\", $2 * 1024}' /proc/meminfo; "
+                 "pgrep -x chronyd >/dev/null && echo chronyd running")
+
+
 def versions(cluster, node):
     out = cluster.ssh(node, "cat /usr/local/Ascend/driver/version.info /usr/local/Ascend/firmware/version.info "
                             "2>/dev/null | grep ^Version=", check=False).stdout.split()
@@ -88,9 +95,7 @@ def test_rerun_converges_and_then_changes_nothing(cluster, artifacts):
     # The host baseline, as the training user's login shell and the kernel see it, on every node.
     nofile = str(min(65536, int(inventory_vars(cluster)["simcluster_nofile_max"])))
     for node in NODES:
-        seen = cluster.ssh(node, "runuser -l root -c 'ulimit -Sn; ulimit -Hn'; sysctl -n kernel.numa_balancing "
-                                 "vm.swappiness net.ipv4.ip_local_reserved_ports; df -B1 --output=size /dev/shm | tail -1; "
-                                 "awk '/MemTotal/ {printf \"%.0f\\n\", $2 * 1024}' /proc/meminfo; pgrep -x chronyd >/dev/null && echo chronyd running").stdout.split("\n")
+        seen = cluster.ssh(node, BASELINE_SEEN).stdout.split("\n")
         assert seen[:5] == [nofile, nofile, "0", "10", "60000-60050"], (node, seen)
         assert abs(int(seen[5]) - int(seen[6]) // 2) < int(seen[6]) // 100, (node, seen)      # /dev/shm at 50% of RAM
         assert seen[7] == "chronyd running", (node, seen)
