@@ -223,17 +223,12 @@ def sysv_state(node, unit):
         return None
     if not any(os.path.exists(node.at("%s/%s" % (d, name))) for d in scripts):
         return "not-found"
-    patterns = ["/etc/rc%d.d/S*%s" % (level, name) for level in (2, 3, 4, 5)]
-    patterns += ["/etc/rc.d/rc%d.d/S*%s" % (level, name) for level in (2, 3, 4, 5)]
-    return "enabled" if any(node.glob(p) for p in patterns) else "disabled"
+    return "enabled" if _sysv_enabled(node, name) else "disabled"
 
 
 def rc_tool(node):
     """What links SysV init scripts into the runlevels here: update-rc.d, chkconfig or None."""
-    for tool in ("update-rc.d", "chkconfig"):
-        if any(os.path.exists(node.at("%s/%s" % (d, tool))) for d in ("/usr/sbin", "/sbin")):
-            return tool
-    return None
+    return next((tool for tool in ("update-rc.d", "chkconfig") if which(node, tool)), None)
 
 
 def running_commands(node):
