@@ -43,7 +43,7 @@ from yaml.emitter import Emitter
 from yaml.resolver import Resolver
 
 ROLE_ORDER = ("ascend", "stack", "artifact", "preflight", "hdk", "cann", "npu_env", "conda", "sglang_npu",
-              "verl", "verify", "audit")
+              "verl", "ray", "verify", "audit", "train")
 WIDTH = 100          # comments wrap here; collections go block style when their flow form is wider
 MAX_LINE = 160       # yamllint's line-length as ansible-lint configures it
 KNOBS_PATH = "inventories/shared/knobs.yml"

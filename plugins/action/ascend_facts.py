@@ -5,7 +5,8 @@
 shared values (ascend_root, ascend_conda_prefix, ascend_conda_env, ascend_env_file) unless the
 task gives them, then runs the module on the node.  One name, one default, everywhere.
 `host: {}` reads the host baseline the baseline role's knobs name (training user, sysctl keys,
-firewalld zone), so a play without that role (the audit) reads the same thing.
+firewalld zone), so a play without that role (the audit) reads the same thing; `ray: true` reads
+the Ray service role ray's knob names.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -36,5 +37,12 @@ class ActionModule(ActionBase):
             host.setdefault("user", knobs.get("ascend_train_user") or "root")
             host.setdefault("firewall_zone", knobs.get("baseline_firewall_zone") or "")
             args["host"] = host
+        if args.get("ray") is True:     # the service role ray's knob names, and its files
+            name = role_knobs.values(self._loader, self._templar, task_vars, ["ray"]).get("ray_service_name")
+            args["ray"] = name
+            args["files"] = list(args.get("files") or []) + [
+                task_vars.get("ascend_env_file") and self._templar.template(task_vars["ascend_env_file"]),
+                "/etc/systemd/system/%s.service" % name, "/etc/init.d/" + name]
+            args["files"] = [f for f in args["files"] if f]
         result.update(self._execute_module(module_name=self._task.action, module_args=args, task_vars=task_vars))
         return result

@@ -160,6 +160,35 @@ def _check_clocks(out, hosts, names, threshold):
     return verdict["spread"]
 
 
+def _check_ray(out, hosts, names, down):
+    """The Ray head's answer (ray_cluster with the smoke job): nodes missing from the cluster or
+    offering another NPU count, and NPU slots whose worker failed.  -> summary figures or None."""
+    answer = next((hosts[h]["ray"] for h in names if hosts[h].get("ray")), None)
+    if answer is None:
+        return None
+    if answer.get("summary") is None:
+        out.add(next(h for h in names if hosts[h].get("ray")), None, "ray", answer.get("msg") or "ray_cluster failed")
+        return None
+    for host in answer.get("missing") or []:
+        if host not in down:
+            out.add(host, None, "ray", "not in the Ray cluster%s" % (
+                "" if not answer.get("error") else " (the head's driver: %s)" % answer["error"]))
+    for host, why in sorted((answer.get("wrong") or {}).items()):
+        out.add(host, None, "ray", "Ray: " + why)
+    smoke = answer.get("smoke") or {}
+    for host in sorted(smoke, key=natural_key):
+        for failure in smoke[host]["failures"]:
+            match = re.match(r"NPU (\d+):", failure)
+            out.add(host, int(match.group(1)) if match else None, "ray_smoke", failure)
+    slots = sum(n["slots"] for n in smoke.values())
+    # A slot can fail twice (its error and a missing env key): count each "NPU <ids>:" of a node once.
+    failing = sum(len(set(m.group(1) for m in (re.match(r"NPU (\S+):", f) for f in n["failures"]) if m))
+                  for n in smoke.values())
+    return {"nodes": smoke, "ray_version": answer.get("ray_version"),
+            "npus": "%s/%s" % (answer.get("npu_total"), answer.get("expected_total")),
+            "smoke_slots": "%d/%d" % (slots - failing, sum(n["expected"] for n in smoke.values()))}
+
+
 def diagnose(hosts, check_env=True, clock_threshold=None):
     """hosts: {name: {unreachable, msg, health, hccn, connectivity, env, fabric}} -> result dict, where
     health, hccn and connectivity are the registered results of the node modules and fabric the
@@ -203,6 +232,7 @@ def diagnose(hosts, check_env=True, clock_threshold=None):
             _check_env(out, host, data.get("env"), count)
     _check_tls(out, tls)
     spread = _check_clocks(out, hosts, [h for h in names if h not in down], clock_threshold)
+    ray = _check_ray(out, hosts, names, down)
     _check_probes(out, probes, local, local_failure)
     order = dict((h, i) for i, h in enumerate(names))
     failures = sorted(out.items, key=lambda f: (order.get(f["host"], 0), f["device"] is not None,
@@ -211,6 +241,7 @@ def diagnose(hosts, check_env=True, clock_threshold=None):
     summary = {"hosts": len(names), "unreachable": len(down), "failed_hosts": len(bad_hosts),
                "failures": len(failures), "probes": len(probes),
                "probes_failed": sum(1 for p in probes if not p["ok"]),
-               "clock_spread_s": None if not spread or spread["estimate"] is None else round(spread["estimate"], 3)}
+               "clock_spread_s": None if not spread or spread["estimate"] is None else round(spread["estimate"], 3),
+               "ray_npus": (ray or {}).get("npus"), "ray_smoke_slots": (ray or {}).get("smoke_slots")}
     return {"ok": not failures, "failures": failures, "summary": summary, "bad_hosts": bad_hosts,
-            "matrix": matrix([h for h in names if h not in down], probes)}
+            "matrix": matrix([h for h in names if h not in down], probes), "ray": ray}

@@ -46,8 +46,8 @@ REQUIRED = ("ascend_product", "ascend_npu_device")
 # A type: path knob (or list of paths) that no row names is node-side: an absolute path, or ""
 # where its spec's default is "".  Controller-side paths have rows of their own.
 RULES = (
-    (("ascend_ray_port", "ascend_ray_dashboard_port"), "port", None),
-    (("ascend_hccl_*_port_range",), "port_range", None),
+    (("ascend_ray_*port",), "port", None),
+    (("ascend_hccl_*_port_range", "ascend_ray_worker_port_range"), "port_range", None),
     # 0 is meaningful here: HCCL_EXEC_TIMEOUT=0 never times out; no pause between health checks.
     (("npu_env_hccl_exec_timeout", "hdk_health_delay"), "minimum", 0),
     # Counts, timeouts and batch sizes.  hdk_health_retries 0 would give up at the first health check,

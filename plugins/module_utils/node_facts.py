@@ -22,7 +22,7 @@ import re
 import shutil
 import stat
 
-from ansible_collections.ascend_verl.cluster.plugins.module_utils import fabric_facts, host_facts, npu_pci
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import fabric_facts, host_facts, npu_pci, ray_facts
 from ansible_collections.ascend_verl.cluster.plugins.module_utils.version import normalize_name
 
 CANN_INFO = "/etc/Ascend/ascend_cann_install.info"
@@ -273,7 +273,8 @@ def file_stats(node, paths):
         except OSError:
             out[path] = {"exists": False}
             continue
-        entry = {"exists": True, "mode": "%04o" % stat.S_IMODE(st.st_mode), "checksum": None,
+        entry = {"exists": True, "mode": "%04o" % stat.S_IMODE(st.st_mode), "checksum": None, "mtime": st.st_mtime,
+                 "isdir": stat.S_ISDIR(st.st_mode),
                  "owner": _name(pwd.getpwuid, st.st_uid), "group": _name(grp.getgrgid, st.st_gid)}
         if stat.S_ISREG(st.st_mode):
             digest = hashlib.sha1()
@@ -341,7 +342,7 @@ def route_to(run, address):
 def gather(run, root="/", uname=None, ascend_root="/usr/local/Ascend", conda_prefix="/opt/miniforge3",
            conda_env="verl-sglang", env_file="/etc/ascend_verl/npu.env", user=None, group=None, npu_smi_info=None,
            files=(), globs=(), requirements=(), head_address=None, login_shell=(), fabric=False,
-           host=None, fabric_settle=0):
+           host=None, fabric_settle=0, ray=None):
     """The whole read.  `run(argv) -> (rc, out, err)` runs the few commands that are not file
     reads (ip, bash -lc); `npu_smi_info` is what the npu_smi helpers made of `npu-smi info`."""
     node = Node(root)
@@ -363,6 +364,7 @@ def gather(run, root="/", uname=None, ascend_root="/usr/local/Ascend", conda_pre
         "login_shell": login_shell_values(run, list(login_shell)) if login_shell else None,
         "fabric": fabric_facts.gather(run, node, ascend_root, settle=fabric_settle) if fabric else None,
         "host": host_facts.gather(run, node, host) if host else None,
+        "ray": ray_facts.gather(run, node, ray) if ray else None,
         "paths": {"ascend_root": ascend_root, "conda_prefix": conda_prefix, "conda_env": conda_env},
     }
     return facts

@@ -82,6 +82,12 @@ options:
         addressed checks its netdetect address first).
     type: int
     default: 0
+  ray:
+    description:
+      - Also read the node's Ray processes from C(/proc) - whether a raylet runs, whether a GCS server runs (the head),
+        when the raylet started (epoch seconds) and what it was started with (node address, ports, resources) -
+        and the init system with the state of the service of this name that runs Ray. Omit to skip.
+    type: str
   host:
     description:
       - Also read the host baseline, published as C(host) - the open-file limits a login session of O(host.user) gets
@@ -149,7 +155,8 @@ ansible_facts:
           C(route) (dev, src, ifname), C(login_shell), C(fabric) (null unless asked; tool, error, conf - the text of
           C(/etc/hccn.conf) - and ports, each with phy_id, address, netmask, gateway, netdetect, link, net_health,
           errors), C(host) (null unless asked; user with its login shell's nofile, nr_open, sysctls, sysctl_boot, shm,
-          memory, cpufreq, init, units, time, firewall), C(versions) (the audit's row, every component or null).
+          memory, cpufreq, init, units, time, firewall), C(ray) (null unless asked; running, head, pids, started,
+          raylet with node_ip_address, ports, resources and npus; service with init, state and rc_tool), C(versions) (the audit's row, every component or null).
           C(npu_smi) also lists C(busy), the phy ids of devices that run a process.
       type: dict
       sample:
@@ -204,6 +211,7 @@ def main():
             login_shell=dict(type="list", elements="str", default=[]),
             fabric=dict(type="bool", default=False),
             fabric_settle=dict(type="int", default=0),
+            ray=dict(type="str"),
             host=dict(type="dict", options=dict(
                 user=dict(type="str", default="root"),
                 sysctls=dict(type="list", elements="str", default=[]),
@@ -221,7 +229,7 @@ def main():
         group=p["group"], npu_smi_info=read_npu_smi(module) if p["npu_smi"] else None, files=p["files"],
         globs=p["globs"], requirements=p["requirements"], head_address=p["head_address"],
         login_shell=p["login_shell"], fabric=p["fabric"], host=p["host"],
-        fabric_settle=p["fabric_settle"])
+        fabric_settle=p["fabric_settle"], ray=p["ray"])
     facts["versions"] = versions.table(facts)
     module.exit_json(changed=False, ansible_facts={"ascend": facts})
 

@@ -25,7 +25,8 @@ options:
         result), C(connectivity) (the hccl_connectivity result), C(env) (the node's environment file as a dict, or
         null when it is missing), C(clock) (the C(offset) interval of M(ascend_verl.cluster.clock_offset), or null),
         C(fabric) (the M(ascend_verl.cluster.ascend_plan) result of role C(fabric) with
-        C(ports_only): the ports whose address, gateway or netdetect address differs from the address plan)."
+        C(ports_only): the ports whose address, gateway or netdetect address differs from the address plan), C(ray)
+        (on the Ray head only: the M(ascend_verl.cluster.ray_cluster) result with the smoke job, or null)."
     type: dict
     required: true
   check_env:
@@ -91,6 +92,13 @@ matrix:
   description: "C({src: {dst: [ok, total]}}): ping probes between each pair of reachable hosts."
   returned: always
   type: dict
+ray:
+  description:
+    - The Ray cluster as its head saw it - C(ray_version), C(npus) (in the cluster / expected), C(smoke_slots) (passed /
+      NPU slots) and C(nodes) (per node - slots, expected, devices, failures). Null when no host carried a Ray result.
+  returned: always
+  type: dict
+  sample: {ray_version: 2.46.0, npus: 16/16, smoke_slots: 16/16}
 lines:
   description: "One line per failure: C(host[ device N]: check: message)."
   returned: always
@@ -115,6 +123,10 @@ def _markdown(result, context):
     lines = ["# Cluster verification: %s" % ("PASSED" if result["ok"] else "FAILED"), "",
              "%d hosts (%d unreachable), %d probes (%d failed), %d failures."
              % (s["hosts"], s["unreachable"], s["probes"], s["probes_failed"], s["failures"]), ""]
+    if result.get("ray"):
+        ray = result["ray"]
+        lines += ["Ray%s: %s NPUs in the cluster; smoke job %s NPU slots passed." % (
+            " " + ray["ray_version"] if ray.get("ray_version") else "", ray["npus"], ray["smoke_slots"]), ""]
     if context:
         lines += ["- %s: %s" % (k, context[k]) for k in sorted(context)] + [""]
     if result["failures"]:

@@ -30,3 +30,12 @@ def test_cann_python_deps_from_the_wheelhouse(host):
 
 def test_wheelhouse_verified_on_the_node(host):
     assert host.run("cd /var/cache/ascend_verl/wheelhouse/seed && sha256sum --check --quiet SHA256SUMS").rc == 0
+
+
+def test_login_shells_have_conda_activate(host):
+    assert host.check_output("bash -lc 'type -t conda'") == "function"
+    out = host.check_output("bash -lc 'conda activate verl-sglang && python -c \"import sys; print(sys.prefix)\" "
+                            "&& echo $CONDA_DEFAULT_ENV'")
+    assert out.splitlines() == [ENV, "verl-sglang"]
+    missing = host.run("bash -lc 'conda activate nope'")
+    assert missing.rc == 1 and "EnvironmentNameNotFound: Could not find conda environment: nope" in missing.stderr

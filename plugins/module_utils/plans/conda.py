@@ -1,7 +1,9 @@
 # Copyright (c) ascend_verl.cluster contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Plan for conda, its .condarc and the verl env with CANN's Python dependencies (role conda).
+"""Plan for conda, its .condarc, the login shells' hook (/etc/profile.d/conda.sh) and the verl
+env with CANN's Python dependencies (role conda).  The managed files are the role's templates,
+rendered by the action; only those whose node copy differs are planned (plans/files.py).
 
 An env of that name with another Python is never deleted or recreated silently: the node
 stops, naming both versions, unless conda_recreate_env says so.  pip runs only for

@@ -4,7 +4,7 @@
 """Role -> (planner, roles whose knobs it also reads, template variables function)."""
 
 from ansible_collections.ascend_verl.cluster.plugins.module_utils.plans import (
-    artifact, baseline, cann, conda, fabric, hdk, npu_env, preflight, python_stack)
+    artifact, baseline, cann, conda, fabric, hdk, npu_env, preflight, python_stack, ray, train)
 
 PLANNERS = {
     "artifact": (artifact.artifact, (), None),
@@ -17,4 +17,6 @@ PLANNERS = {
     "verl": (python_stack.verl, ("conda",), None),
     "baseline": (baseline.baseline, (), None),
     "fabric": (fabric.fabric, (), None),
+    "ray": (ray.ray, (), None),
+    "train": (train.train, ("verl", "npu_env"), None),
 }

@@ -85,3 +85,43 @@ def test_fleet_audit_check_mode_writes_nothing_then_fails_on_drift(tmp_path, cap
     assert os.listdir(str(tmp_path)) == []
     rc, out = run(fleet_audit, capsys, dict(args, fail_on_drift=False, formats=["csv", "junit"]))
     assert rc == 0 and sorted(os.path.basename(f) for f in out["files"]) == ["audit.csv", "audit.junit.xml"]
+
+
+def _ray_result(failing_slot=False):
+    """The head's ray_cluster result (smoke job, fail_on_missing false) for two A2 nodes."""
+    from ansible_collections.ascend_verl.cluster.plugins.module_utils import ray_cluster
+    fixtures = os.path.join(os.path.dirname(__file__), "..", "module_utils", "fixtures", "ray")
+    with open(os.path.join(fixtures, "probe_a2x2.json")) as f:
+        answer = json.load(f)
+    if failing_slot:
+        slot = next(s for s in answer["smoke"]["slots"] if s["address"] == "198.18.0.12" and s["npu_ids"] == ["3"])
+        slot.update(error="RuntimeError: call aclrtSetDevice failed, error code is 507033", device_count=None)
+    expect = [{"name": "node1", "address": "198.18.0.11", "npus": 8}, {"name": "node2", "address": "198.18.0.12", "npus": 8}]
+    keys = ["RAY_EXPERIMENTAL_NOSET_ASCEND_RT_VISIBLE_DEVICES", "ASCEND_RT_VISIBLE_DEVICES", "HCCL_SOCKET_IFNAME"]
+    nodes = ray_cluster.judge_nodes(answer, expect)
+    smoke = ray_cluster.judge_smoke(answer["smoke"], expect, keys)
+    return dict(changed=False, nodes=answer["nodes"], by_name=nodes["by_name"], missing=nodes["missing"],
+                wrong=nodes["wrong"], npu_total=nodes["npu_total"], expected_total=nodes["expected_total"],
+                ray_version=answer["ray_version"], error=answer["error"], smoke=smoke, slots=answer["smoke"]["slots"],
+                summary=ray_cluster.summary(nodes, smoke))
+
+
+@pytest.mark.parametrize("failing, rc_, slots", [(False, 0, "16/16"), (True, 1, "15/16")])
+def test_verify_report_has_the_ray_line(tmp_path, capsys, failing, rc_, slots):
+    line = "Ray 2.46.0: 16/16 NPUs in the cluster; smoke job %s NPU slots passed." % slots
+    healthy = {"unreachable": False, "health": {"ok": True, "failures": [], "npu_smi": {"devices": []}},
+               "hccn": {"hccn": {"devices": []}}, "connectivity": {}, "env": {}}
+    hosts = {"node1": dict(healthy, ray=_ray_result(failing)), "node2": dict(healthy, ray=None)}
+    rc, out = run(verify_report, capsys, {"hosts": hosts, "report_dir": str(tmp_path), "report_name": "v",
+                                          "check_env": False})
+    md = (tmp_path / "v.md").read_text().splitlines()
+    assert rc == rc_ and md[4:6] == [line, ""]          # after the title and the counts
+    assert (out["summary"]["ray_npus"], out["summary"]["ray_smoke_slots"]) == ("16/16", slots)
+    assert json.load(open(str(tmp_path / "v.json")))["ray"]["nodes"]["node2"]["expected"] == 8
+    if failing:
+        assert out["lines"] == ["node2 device 3: ray_smoke: NPU 3: RuntimeError: call aclrtSetDevice failed, error code "
+                                "is 507033"]
+        assert "| node2 | 3 | ray_smoke | NPU 3: RuntimeError: call aclrtSetDevice failed" in "\n".join(md)
+    hosts = {"node1": healthy, "node2": healthy}
+    run(verify_report, capsys, {"hosts": hosts, "report_dir": str(tmp_path), "report_name": "none", "check_env": False})
+    assert not [t for t in (tmp_path / "none.md").read_text().splitlines() if t.startswith("Ray ")]

@@ -484,10 +484,12 @@ FIREWALLD = {"active": "firewalld", "zone": "public", "error": None,
 def test_firewalld_opens_what_is_missing_runtime_and_permanent(manifest, knobs, facts):
     out = run(manifest, knobs, facts, host(firewall=copy.deepcopy(FIREWALLD)))
     assert [s["argv"] for s in named(out, "firewall")] == [
-        ["firewall-cmd", "--zone=public", "--add-port=8260/tcp", "--add-port=10002-19999/tcp"],   # 60000-61050 covers both HCCL ranges
+        ["firewall-cmd", "--zone=public", "--add-port=8260/tcp", "--add-port=6767/tcp", "--add-port=6768/tcp",
+         "--add-port=10002-19999/tcp"],   # 60000-61050 covers both HCCL ranges
         ["firewall-cmd", "--permanent", "--zone=public", "--add-port=8260/tcp", "--add-port=60000-60050/tcp",
-         "--add-port=61000-61050/tcp", "--add-port=10002-19999/tcp"]]
-    assert named(out, "firewall")[0]["why"] == "firewalld zone public (runtime): open 8260/tcp, 10002-19999/tcp"
+         "--add-port=61000-61050/tcp", "--add-port=6767/tcp", "--add-port=6768/tcp", "--add-port=10002-19999/tcp"]]
+    assert named(out, "firewall")[0]["why"] == ("firewalld zone public (runtime): open 8260/tcp, 6767/tcp, 6768/tcp, "
+                                                "10002-19999/tcp")
 
 
 def test_firewalld_with_sources_and_a_zone(manifest, knobs, facts):
@@ -510,6 +512,8 @@ def test_ufw_one_rule_per_missing_port(manifest, knobs, facts):
     assert [s["argv"] for s in named(out, "firewall")] == [
         ["ufw", "allow", "proto", "tcp", "from", "any", "to", "any", "port", "8260"],
         ["ufw", "allow", "proto", "tcp", "from", "any", "to", "any", "port", "60000:60050"],   # only 10/8 had it
+        ["ufw", "allow", "proto", "tcp", "from", "any", "to", "any", "port", "6767"],
+        ["ufw", "allow", "proto", "tcp", "from", "any", "to", "any", "port", "6768"],
         ["ufw", "allow", "proto", "tcp", "from", "any", "to", "any", "port", "10002:19999"]]
 
 
@@ -522,9 +526,13 @@ def test_firewall_all_open_and_off(manifest, knobs, facts):
 
 
 def test_firewall_ports_from_the_shared_knobs(knobs):
-    assert b.firewall_ports(bknobs(knobs)) == [(6766, 6766), (8260, 8260), (60000, 60050), (61000, 61050), (10002, 19999)]
+    assert b.firewall_ports(bknobs(knobs)) == [(6766, 6766), (8260, 8260), (60000, 60050), (61000, 61050), (6767, 6767),
+                                               (6768, 6768), (10002, 19999)]
     k = bknobs(knobs, ascend_hccl_host_socket_port_range="auto", ascend_ray_port=8260)
-    assert b.firewall_ports(k) == [(8260, 8260), (61000, 61050), (10002, 19999)]
+    assert b.firewall_ports(k) == [(8260, 8260), (61000, 61050), (6767, 6767), (6768, 6768), (10002, 19999)]
+    k = bknobs(knobs, ascend_ray_node_manager_port=7001, ascend_ray_object_manager_port=7002,
+               ascend_ray_worker_port_range="20000-29999")
+    assert b.firewall_ports(k)[4:] == [(7001, 7001), (7002, 7002), (20000, 29999)]
 
 
 # ---- layer 1 ------------------------------------------------------------------------------------

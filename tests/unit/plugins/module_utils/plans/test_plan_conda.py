@@ -100,8 +100,37 @@ def test_installer_missing_from_the_manifest(manifest, knobs, facts):
     assert "conda_installer = miniforge, but the stack manifest has installers for none" in out["problems"]
 
 
-def test_condarc_when_it_differs(manifest, knobs, facts):
-    rendered = [{"src": "condarc.j2", "dest": "/opt/miniforge3/.condarc", "checksum": "a" * 40, "mode": "0644",
-                 "owner": "root", "group": "root"}]
-    out = conda.conda(manifest("seed"), facts("conda"), knobs("conda"), {"rendered": rendered})
-    assert [s["why"] for s in out["files"]] == ["/opt/miniforge3/.condarc: absent"]
+CONDARC, HOOK = "/opt/miniforge3/.condarc", "/etc/profile.d/conda.sh"
+# What the action renders for the role's templates (tasks/main.yml), and node copies of them.
+RENDERED = [{"src": "condarc.j2", "dest": CONDARC, "checksum": "a" * 40, "mode": "0644", "owner": "root", "group": "root"},
+            {"src": "profile_conda.sh.j2", "dest": HOOK, "checksum": "b" * 40, "mode": "0644", "owner": "root",
+             "group": "root"}]
+SAME = {CONDARC: {"exists": True, "checksum": "a" * 40, "mode": "0644", "owner": "root", "group": "root"},
+        HOOK: {"exists": True, "checksum": "b" * 40, "mode": "0644", "owner": "root", "group": "root"}}
+
+
+def node_copy(path, **changes):
+    out = dict(SAME[path])
+    out.update(changes)
+    return out
+
+
+@pytest.mark.parametrize("found, whys", [
+    ({}, [CONDARC + ": absent", HOOK + ": absent"]),
+    ({CONDARC: SAME[CONDARC], HOOK: {"exists": False}}, [HOOK + ": absent"]),
+    ({CONDARC: SAME[CONDARC], HOOK: node_copy(HOOK, checksum="c" * 40)}, [HOOK + ": content differs"]),
+    ({CONDARC: SAME[CONDARC], HOOK: node_copy(HOOK, mode="0600")}, [HOOK + ": mode 0600, wanted 0644"]),
+    ({CONDARC: node_copy(CONDARC, owner="conda"), HOOK: SAME[HOOK]}, [CONDARC + ": owner conda, wanted root"]),
+    (SAME, []),
+], ids=["both-absent", "hook-absent", "hook-edited", "hook-mode", "condarc-owner", "both-right"])
+def test_managed_files_only_when_they_differ(manifest, knobs, facts, found, whys):
+    f = facts("conda")
+    f["files"] = found
+    out = conda.conda(manifest("seed"), f, knobs("conda"), {"rendered": RENDERED})
+    assert [s["why"] for s in out["files"]] == whys
+    by_dest = dict((r["dest"], r) for r in RENDERED)
+    for step in out["files"]:      # what the role's template task needs
+        want = by_dest[step["dest"]]
+        assert (step["src"], step["mode"], step["owner"], step["group"]) == (
+            want["src"], want["mode"], want["owner"], want["group"])
+    assert out["done"] == (not whys)
