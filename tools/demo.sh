@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: boot a two-node simulated Atlas 900 A2 PODc cluster (bare: no driver, no RoCE
-# addresses), run site.yml on it
-# exactly as on real hardware, print a short summary, and tear the cluster down unless
-# KEEP=1.  The rootfs is cached after the first run, so a second demo takes seconds.
+# addresses), run site.yml on it exactly as on real hardware (it ends with Ray up and the
+# smoke job on every NPU), check the seed's Qwen2.5-32B recipe against it (train.yml dry run),
+# print a short summary, and tear the cluster down unless KEEP=1.  Every demo provisions a
+# fresh cluster: several minutes (the node rootfs and the downloads are cached after the first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name=demo
@@ -27,11 +28,21 @@ t0=$(date +%s.%N)
 t1=$(date +%s.%N)
 .venv/bin/ansible-playbook site.yml -i "$inventory" -e artifact_source_path="$PWD/$packages" -e hdk_health_delay=1
 t2=$(date +%s.%N)
+# The last mile: the recipe's model and data where it looks for them (empty stand-ins here),
+# checkpoints on the cluster's shared storage, then everything but the launch.
+for node in node1 node2; do
+  "$sim" ssh "$name" "$node" "mkdir -p /data/models/Qwen2.5-32B /data/datasets/deepscaler &&
+    touch /data/datasets/deepscaler/train.parquet /data/datasets/deepscaler/test.parquet"
+done
+.venv/bin/ansible-playbook playbooks/train.yml -i "$inventory" -e train_recipe=qwen2_5_32b_fsdp \
+  -e train_dry_run=true -e train_ckpt_root=/shared/ckpt
+t3=$(date +%s.%N)
 
 echo
 echo "== demo summary"
 "$sim" status "$name"
-awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "cluster up: %.1f s   site.yml: %.1f s\n", b - a, c - b }'
+awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" \
+  'BEGIN { printf "cluster up: %.1f s   site.yml: %.1f s   train.yml dry run: %.1f s\n", b - a, c - b, d - c }'
 if [ "${KEEP:-0}" = 1 ]; then
   echo "kept: ansible-playbook <playbook> -i $inventory | $sim ssh $name node1 | make sim-down NAME=$name"
 else

@@ -130,8 +130,11 @@ def judge_nodes(answer, expect, unplanned=()):
     names = dict((n["address"], n["name"]) for n in expect)
     extra = sorted(a for a in seen if a not in names)
     by_name = dict((n["name"], int(seen[n["address"]]) if n["address"] in seen else None) for n in expect)
+    # NPUs of the expected nodes only: a node outside the play (or one that just went down, and
+    # Ray has not noticed yet) is listed as extra, not counted.
     return {"missing": missing + sorted(unplanned), "wrong": wrong, "extra": extra, "by_name": by_name,
-            "npu_total": int(sum(seen.values())), "expected_total": int(sum(n["npus"] for n in expect))}
+            "npu_total": int(sum(n for n in by_name.values() if n)),
+            "expected_total": int(sum(n["npus"] for n in expect))}
 
 
 def judge_smoke(smoke, expect, env_keys):
@@ -171,6 +174,8 @@ def summary(nodes, smoke=None):
         line += "; missing: " + ", ".join(nodes["missing"])
     if nodes["wrong"]:
         line += "; " + "; ".join("%s %s" % kv for kv in sorted(nodes["wrong"].items()))
+    if nodes.get("extra"):
+        line += "; also in Ray: %s" % ", ".join(nodes["extra"])
     if smoke is not None:
         ok = sum(n["slots"] for n in smoke.values() if not n["failures"])
         line += "; smoke job %d/%d NPU slots" % (ok, sum(n["expected"] for n in smoke.values()))

@@ -16,7 +16,7 @@ description:
     anything is launched, naming the key.
   - V(place) reserves the recipe's NPU bundles (one per node, on distinct nodes) as a Ray placement group, reports where
     they landed, and releases them; when they do not fit it says how many NPUs were free.
-  - V(follow) follows a submitted Ray job until it ends or O(input.timeout_s) passes, with the tail of its log.
+  - V(follow) follows a submitted Ray job until it ends or its C(timeout_s) passes, with the tail of its log.
 author:
   - ascend_verl.cluster maintainers (@ascend-verl)
 options:

@@ -1,6 +1,8 @@
 """The Python half of site.yml on a simulated two-node Atlas 900 A2 PODc, seed line, fully
 offline (the nodes have no route anywhere): conda, the SGLang/Megatron NPU stack and verl
-with exactly the manifest's versions, a second run that changes nothing, and the faults."""
+with exactly the manifest's versions, a second run that changes nothing, and the faults;
+then what runs on it: the env in a login shell, Ray as a service with the smoke job on every
+NPU, and the recipes (playbooks/train.yml)."""
 
 import json
 import re
@@ -9,12 +11,27 @@ import time
 import pytest
 
 import stack
-from conftest import env_versions, failures, playbook, simkit, stack_args
+from conftest import env_versions, failures, playbook, simkit, stack_args, task_results
 
 ENV = "/opt/miniforge3/envs/verl-sglang"
 SITE = ENV + "/lib/python3.11/site-packages"
 WHEELHOUSE = "/var/cache/ascend_verl/wheelhouse/seed/"
 SEED = stack.env_packages("seed")
+REPORT_TASK = "Verify | diagnose the cluster and write the reports"
+
+
+def raylets(cluster, nodes=("node1", "node2")):
+    """{node: (raylet pid, seconds since it started)}; None where no raylet runs."""
+    out = {}
+    for node in nodes:
+        text = cluster.ssh(node, "ps -o pid=,etimes= -C raylet", check=False).stdout.split()
+        out[node] = (int(text[0]), int(text[1])) if text else None
+    return out
+
+
+def ray_report(out):
+    """The Ray part of the verify report site.yml or verify.yml wrote."""
+    return task_results(out, REPORT_TASK)["localhost"]["ray"]
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +55,102 @@ def test_site_installs_the_seed_stack_then_changes_nothing(a2, artifacts):
         assert a2.ssh(node, "test -f %s/triton/__init__.py && ls /opt/verl/recipe/r1_ascend" % SITE).returncode == 0
         direct = json.loads(a2.ssh(node, "cat %s/verl-0.7.1.dist-info/direct_url.json" % SITE).stdout)
         assert direct["url"] == "file:///opt/verl" and direct["dir_info"]["editable"] is True
+    # site.yml ends with Ray up on both nodes and the smoke job passing on all 16 NPU slots.
+    ray = ray_report(out)
+    assert (ray["npus"], ray["smoke_slots"], ray["ray_version"]) == ("16/16", "16/16", stack.version("seed", "ray"))
+    assert all(n["devices"] == [str(d) for d in range(8)] and not n["failures"] for n in ray["nodes"].values()), ray
     pushed = a2.ssh("node1", "du -sk /var/cache/ascend_verl/artifacts").stdout.split()[0]
+    before = raylets(a2)
     start = time.monotonic()
     rc, stats, out = playbook(a2.inventory, "site.yml", *args)
     second = time.monotonic() - start
     assert rc == 0 and all(s["changed"] == 0 for s in stats.values()), stats
+    after = raylets(a2)
+    assert [after[n][0] for n in after] == [before[n][0] for n in before]      # the same processes: no restart
     # Reported, not asserted (timings belong to `make bench`): the closing note quotes them.
     print("site.yml on 2 A2 nodes, seed line: first %.1f s, second %.1f s; %s kB pushed per node"
           % (first, second, pushed))
+
+
+def test_a_login_shell_activates_the_env_as_the_seed_does(a2):
+    check = ("conda activate verl-sglang && python -c 'import verl, sglang, torch, torch_npu; "
+             "print(torch.npu.device_count())' && echo $HCCL_SOCKET_IFNAME")
+    for node in ("node1", "node2"):
+        out = a2.ssh(node, "bash -lc %s" % json.dumps(check)).stdout.split()
+        assert out == ["8", "enp189s0f0"], out
+
+
+def test_an_env_change_restarts_ray_head_first_and_the_smoke_job_passes_again(a2, artifacts):
+    before = raylets(a2)
+    rc, stats, out = playbook(a2.inventory, "site.yml", "-e", "npu_env_hccl_connect_timeout=1800",
+                              *stack_args(artifacts, "seed", "-e", "hdk_health_delay=1"))
+    assert rc == 0, failures(out)
+    after = raylets(a2)
+    assert all(after[n][0] != before[n][0] for n in after), (before, after)
+    assert after["node1"][1] >= after["node2"][1]           # the head started first
+    ray = ray_report(out)
+    assert (ray["npus"], ray["smoke_slots"]) == ("16/16", "16/16"), ray
+
+
+def test_a_rebooted_worker_rejoins_by_itself(a2, artifacts):
+    a2.reboot("node2")
+    # The SysV service starts Ray at boot; role ray then only waits for it and changes nothing.
+    rc, stats, out = playbook(a2.inventory, "playbooks/ray.yml", *stack_args(artifacts))
+    assert rc == 0 and stats["node2"]["changed"] == 0, failures(out)
+    assert "Ray: 16/16 NPUs in the cluster" in out["console"]
+
+
+def test_a_recipe_dry_run_fits_composes_and_places_on_two_nodes(a2, artifacts, tmp_path):
+    for node in ("node1", "node2"):
+        a2.ssh(node, "mkdir -p /data/models/Qwen2.5-32B /data/datasets/deepscaler && "
+                     "touch /data/datasets/deepscaler/train.parquet /data/datasets/deepscaler/test.parquet")
+    rc, stats, out = playbook(a2.inventory, "playbooks/train.yml", "-e", "train_recipe=qwen2_5_32b_fsdp",
+                              "-e", "train_dry_run=true", "-e", "train_ckpt_root=/shared/ckpt",
+                              "-e", "train_report_dir=%s" % tmp_path, *stack_args(artifacts))
+    assert rc == 0, failures(out)
+    placed = task_results(out, "Train | the recipe's NPU bundles fit in Ray (reserved, then released)")["node1"]
+    assert sorted(p["node_ip"] for p in placed["result"]["placed"]) == [a2.ip("node1"), a2.ip("node2")]
+    script = (tmp_path / "train-qwen2_5_32b_fsdp.sh").read_text()
+    assert "trainer.nnodes=2" in script and "trainer.n_gpus_per_node=8" in script
+    assert "+actor_rollout_ref.rollout.engine_kwargs.sglang.attention_backend=ascend" in script
+
+
+def test_recipes_that_cannot_run_are_refused_before_anything_launches(a2, artifacts, tmp_path):
+    args = ("-e", "train_dry_run=true", "-e", "train_ckpt_root=/shared/ckpt",
+            "-e", "train_report_dir=%s" % tmp_path) + stack_args(artifacts)
+    rc, stats, out = playbook(a2.inventory, "playbooks/train.yml", "-e", "train_recipe=qwen3_30b_a3b_megatron", *args)
+    assert rc != 0 and "runs on A3 only" in failures(out)["node1"] and "Atlas 900 A2 PODc" in failures(out)["node1"]
+    rc, stats, out = playbook(a2.inventory, "playbooks/train.yml", "-e", "train_recipe=qwen2_5_32b_fsdp",
+                              "-e", json.dumps({"train_extra_overrides": ["actor_rollout_ref.rollout.nn=3"]}), *args)
+    assert rc != 0 and "actor_rollout_ref.rollout.nn" in failures(out)["node1"], failures(out)
+    a2.ssh("node2", "mv /data/models/Qwen2.5-32B /data/models/moved")
+    try:
+        rc, stats, out = playbook(a2.inventory, "playbooks/train.yml", "-e", "train_recipe=qwen2_5_32b_fsdp", *args)
+    finally:
+        a2.ssh("node2", "mv /data/models/moved /data/models/Qwen2.5-32B")
+    assert rc != 0
+    assert "node2: model /data/models/Qwen2.5-32B is missing" in failures(out)["node2"], failures(out)
+    assert "node1" not in failures(out) or "missing" not in failures(out)["node1"]
+
+
+def test_a_submitted_job_that_fails_reports_its_last_log_lines(a2, artifacts, tmp_path):
+    # Training cannot run on the simulator's stub torch: the real job fails, and says why.
+    rc, stats, out = playbook(a2.inventory, "playbooks/train.yml", "-e", "train_recipe=qwen2_5_32b_fsdp",
+                              "-e", "train_ckpt_root=/shared/ckpt", "-e", "train_report_dir=%s" % tmp_path,
+                              "-e", "train_follow_timeout=300", *stack_args(artifacts))
+    assert rc != 0
+    msg = failures(out)["node1"]
+    assert re.search(r"job raysubmit_\w+ FAILED", msg) and "Traceback" in msg, msg
+
+
+def test_a_node_down_is_named(a2, artifacts):
+    a2.fault("node2", "node-down")
+    try:
+        rc, stats, out = playbook(a2.inventory, "playbooks/ray.yml", "-e", "ray_join_timeout=10", *stack_args(artifacts))
+    finally:
+        a2.fault("node2", "node-up")
+    assert rc != 0
+    assert "missing: node2" in failures(out)["node1"], failures(out)
 
 
 def test_a_corrupt_wheel_is_named_and_nothing_installed_from_it(a2, artifacts):

@@ -18,6 +18,9 @@ Sections (all on simulated clusters booted here):
            interpreter: wall time against the CPU-bound time (the machine's busy CPU seconds
            over the run / its cores; a ratio near 1 means the run is limited by CPU, not by
            waiting or serialisation) and module runs per node.
+  ray      on one provisioned A2 cluster, for each N in --ray-sizes: playbooks/ray.yml from
+           stopped to every NPU visible in Ray, against starting Ray by hand the way verl's
+           multi-node guide does (head, then each worker over SSH, then poll).
 Results: printed as tables and written to reports/bench-<timestamp>.json.
 """
 
@@ -316,6 +319,55 @@ def bench_fanout(sizes, stack="seed"):
     return rows
 
 
+def manual_ray(cluster, nodes, env_python):
+    """verl's multi-node guide by hand: `ray start --head` on the head, then `ray start
+    --address` on each worker, one SSH after another, then poll the head until Ray sees every
+    node's NPUs.  Same flags as the service (read from the init script), so only the way differs."""
+    def flags(node):
+        script = cluster.ssh(node, "cat /etc/init.d/ray").stdout
+        line = next(l for l in script.splitlines() if "/bin/ray start" in l and "&&" in l)
+        return line.split("&&")[0].strip()
+    start = time.monotonic()
+    for node in nodes:
+        cluster.ssh(node, "set -a; . /etc/ascend_verl/npu.env; set +a; ulimit -n $(ulimit -Hn); %s >/dev/null 2>&1" % flags(node))
+    want = 8 * len(nodes)
+    poll = ("import ray, sys; ray.init(address='%s:6766', _node_ip_address='%s', logging_level='ERROR', "
+            "log_to_driver=False)\nimport time\nwhile ray.cluster_resources().get('NPU', 0) < %d: time.sleep(0.5)"
+            % (cluster.ip(nodes[0]), cluster.ip(nodes[0]), want))
+    cluster.ssh(nodes[0], "RAY_USAGE_STATS_ENABLED=0 %s -c \"%s\" >/dev/null 2>&1" % (env_python, poll))
+    return time.monotonic() - start
+
+
+def bench_ray(sizes, stack="seed"):
+    """Ray's stage on one provisioned A2 cluster of max(sizes) nodes, for each N (the first N
+    nodes): playbooks/ray.yml from stopped to every NPU visible (the service on every node,
+    workers in parallel, the play's own wait) against the manual way (manual_ray)."""
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"))
+    top = max(sizes)
+    run([SIM, "down", NAME])
+    cluster = simkit.Cluster(NAME, "a2", top).up()
+    artifacts = site_artifacts(stack)
+    inv = ["-i", cluster.inventory, "-e", "stack_name=" + stack, "-e", "artifact_source_path=" + artifacts]
+    rows = []
+    try:
+        playbook_s(inv + ["playbooks/system.yml", "playbooks/python.yml", "-e", "hdk_health_delay=1"], env)
+        python = "/opt/miniforge3/envs/verl-sglang/bin/python"
+        for n in sorted(sizes):
+            limit = ["--limit", "npu_nodes[0:%d]" % (n - 1), "-f", str(max(n, 5))]
+            playbook_s(inv + limit + ["playbooks/ray.yml"], env)          # the service files, once
+            playbook_s(inv + limit + ["playbooks/ray.yml", "-e", "ray_cluster_state=stopped"], env)
+            ours = playbook_s(inv + limit + ["playbooks/ray.yml"], env)
+            playbook_s(inv + limit + ["playbooks/ray.yml", "-e", "ray_cluster_state=stopped"], env)
+            manual = manual_ray(cluster, ["node%d" % i for i in range(1, n + 1)], python)
+            playbook_s(inv + limit + ["playbooks/ray.yml", "-e", "ray_cluster_state=stopped"], env)
+            rows.append({"nodes": n, "npus": 8 * n, "ray_yml_s": round(ours, 1), "manual_s": round(manual, 1),
+                         "manual_vs_ray_yml": round(manual / ours, 2)})
+            print("ray %d nodes: %s" % (n, rows[-1]), flush=True)
+    finally:
+        cluster.down()
+    return rows
+
+
 def table(rows):
     keys = list(rows[0])
     widths = [max(len(k), *(len(str(r[k])) for r in rows)) for k in keys]
@@ -330,7 +382,8 @@ def main(argv=None):
     parser.add_argument("--fabric-sizes", default="8,16,32,64", help="cluster sizes for the fabric section")
     parser.add_argument("--fanout-sizes", default="1,4,16", help="cluster sizes for the fanout section")
     parser.add_argument("--sample", type=int, default=200, help="vendor-loop probes actually timed")
-    parser.add_argument("--sections", default="sim,site,fabric,fanout")
+    parser.add_argument("--ray-sizes", default="2,8", help="cluster sizes for the ray section")
+    parser.add_argument("--sections", default="sim,site,fabric,fanout,ray")
     parser.add_argument("--out", default=os.path.join(REPO, "reports"))
     args = parser.parse_args(argv)
     sections = args.sections.split(",")
@@ -357,6 +410,11 @@ def main(argv=None):
             print("== fan-out: site.yml on N nodes (first run, re-run): wall time against the CPU-bound "
                   "time (busy CPU / cores), module runs per node")
             print(table(results["fanout"]))
+        if "ray" in sections:
+            results["ray"] = bench_ray(sorted(int(s) for s in args.ray_sizes.split(",")))
+            print("== Ray: playbooks/ray.yml from stopped to every NPU visible, against ray start by hand "
+                  "(head, then each worker over SSH, then polling)")
+            print(table(results["ray"]))
     finally:
         subprocess.run([SIM, "down", NAME], check=False, stdout=subprocess.DEVNULL)
     os.makedirs(args.out, exist_ok=True)

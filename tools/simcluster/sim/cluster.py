@@ -315,8 +315,9 @@ def _launch(reg, node):
                                    os.path.join(cluster_dir(reg["name"]), "layer"), reg["rootfs"]),
                DISK_SIZE=reg["disk"], HW=os.path.join(ndir, "hw"),
                PCI=os.path.join(ndir, "pci"), FABRIC=fabric, INTERNET=internet.root(),
-               KERNEL=os.path.join(ndir, "kernel"))
+               KERNEL=os.path.join(ndir, "kernel"), SHARED=os.path.join(cluster_dir(reg["name"]), "shared"))
     os.makedirs(internet.root(), exist_ok=True)
+    os.makedirs(env["SHARED"], exist_ok=True)
     launcher = os.path.join(config.TOOL_DIR, "sim", "launch.sh")
     console = open(os.path.join(ndir, "console.log"), "ab")
     proc = subprocess.Popen(
@@ -386,8 +387,9 @@ def _write_inventory(reg):
              sorted(reg["nodes"].items(), key=lambda kv: kv[1]["index"])}
     nofile = {}
     if reg["nofile_max"] < BASELINE_NOFILE:
-        # role baseline's default is more than any node session can get here: ask for the ceiling.
-        nofile = {"baseline_nofile_soft": reg["nofile_max"], "baseline_nofile_hard": reg["nofile_max"]}
+        # roles baseline's and ray's defaults are more than any node session can get here: ask for the ceiling.
+        nofile = {"baseline_nofile_soft": reg["nofile_max"], "baseline_nofile_hard": reg["nofile_max"],
+                  "ray_nofile": reg["nofile_max"]}
     inventory = {"all": {
         "vars": {
             "ansible_user": "root",

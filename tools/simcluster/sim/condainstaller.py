@@ -2,7 +2,9 @@
 
 The header is a shell script in the shape of a constructor-built installer (batch mode, -p,
 -u, the "already exists" refusal); the payload is a tar.gz with the conda stand-in
-(standins/conda.py) and the pip wheel envs are bootstrapped from.  Deterministic bytes.
+(standins/conda.py) and the pip wheel envs are bootstrapped from.  Like a real install it
+leaves <prefix>/etc/profile.d/conda.sh, conda's shell function (`conda init --install`), and
+no shell startup file touched.  Deterministic bytes.
 """
 
 import gzip
@@ -39,6 +41,7 @@ mkdir -p "$PREFIX/lib/simcluster" "$PREFIX/bin" "$PREFIX/condabin" "$PREFIX/cond
 tail -n +{skip} "$0" | tar -xzf - -C "$PREFIX/lib/simcluster"
 printf '#!/bin/sh\nexec /usr/bin/python3 %s/lib/simcluster/conda.py "$@"\n' "$PREFIX" > "$PREFIX/bin/conda"
 chmod 755 "$PREFIX/bin/conda"; cp "$PREFIX/bin/conda" "$PREFIX/condabin/conda"
+"$PREFIX/bin/conda" init --install >/dev/null
 cat > "$PREFIX/conda-meta/conda-{version}-{build}.json" <<EOF
 {{"name": "conda", "version": "{version}", "build": "{build}", "channel": "conda-forge"}}
 EOF

@@ -68,6 +68,9 @@ done
 # What verl's upstream install script downloads (sim/internet.py): read-only, no route out.
 mkdir -p "$R/opt/simcluster/internet"
 mount --bind -o ro "$INTERNET" "$R/opt/simcluster/internet"
+# Storage every node of the cluster shares (as an NFS or parallel file system would be).
+mkdir -p "$R/shared"
+mount --bind "$SHARED" "$R/shared"
 # The node's disk, reachable for the disk-full fault (a tmpfs remount).
 mount --bind "$STAGE/disk" "$R/.simdisk"
 

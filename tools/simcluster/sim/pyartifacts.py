@@ -3,7 +3,8 @@ HDK/CANN .run files (see `simcluster artifacts`).
 
 - conda installers (Miniforge, Miniconda) with the conda stand-in;
 - one wheelhouse tar per architecture: real wheels from PyPI where they are small and pure
-  Python (setuptools, wheel, packaging, mbridge, ...), stub wheels with the real names and
+  Python (setuptools, wheel, packaging, mbridge, ...) or must really run on a node (Ray with
+  its dependencies, Hydra/OmegaConf, numpy: pylock.LOCK), stub wheels with the real names and
   versions for what cannot run here (torch, torch_npu, triton-ascend, ...), and a
   SHA256SUMS of its own so pip can check every wheel (--require-hashes);
 - source archives of what the roles build from source: SGLang (the real package tree from
@@ -21,7 +22,7 @@ import os
 import tarfile
 import zipfile
 
-from . import condainstaller, internet, pypi, verlscripts, wheels
+from . import condainstaller, config, internet, pylock, pypi, verlscripts, wheels
 
 STAMP = 0
 
@@ -66,13 +67,18 @@ CANN_DEPS = {"attrs": "25.3.0", "decorator": "5.2.1", "sympy": "1.14.0", "cffi":
 SGLANG_DEPS = {"fastapi": "0.115.12", "uvicorn": "0.34.3", "xgrammar": "0.1.27", "timm": "1.0.16",
                "torchao": "0.9.0", "pybase64": "1.4.1", "openai": "1.86.0", "partial-json-parser": "0.2.1.1.post5",
                "python-multipart": "0.0.20", "orjson": "3.10.18", "msgspec": "0.19.0", "pydantic": "2.11.5",
-               "sentencepiece": "0.2.0", "tiktoken": "0.9.0", "pyzmq": "26.4.0", "setproctitle": "1.3.6"}
+               "sentencepiece": "0.2.0", "tiktoken": "0.9.0", "pyzmq": "26.4.0", "setproctitle": "1.3.6",
+               "ipython": "9.3.0", "tqdm": "4.67.1"}
 SCRIPT_DEPS = {"pybind11": "2.13.6", "click": "8.2.1", "cachetools": "5.5.2"}
 VERL_DEPS = {"accelerate": "1.7.0", "codetiming": "1.4.0", "datasets": "3.6.0", "dill": "0.3.8",
              "hydra-core": "1.3.2", "pandas": "2.3.0", "peft": "0.15.2", "pyarrow": "19.0.1",
              "pylatexenc": "2.10", "torchdata": "0.11.0", "tensordict": "0.10.0", "wandb": "0.20.1",
              "tensorboard": "2.19.0", "mathruler": "0.1.0", "einops": "0.8.1", "qwen-vl-utils": "0.0.11",
-             "hf-transfer": "0.1.9"}
+             "hf-transfer": "0.1.9", "pillow": "11.2.1"}
+# Stubs whose import name is not the distribution's.
+PACKAGES = {"ipython": ["IPython"], "pillow": ["PIL"]}
+# Stub dependencies, as the real wheels declare them (pip installs PIL with torchvision).
+REQUIRES = {"torchvision": ["pillow"], "qwen-vl-utils": ["pillow"]}
 REAL = ("setuptools", "wheel", "packaging", "mbridge")
 
 
@@ -92,27 +98,130 @@ def _version(manifest, name):
     return str(manifest["components"][name]["version"])
 
 
+# torch_npu's __init__: on import it registers the npu device namespace as torch.npu, as the
+# real one does (torch_npu/npu is standins/torch_npu_npu.py).
+TORCH_NPU_INIT = '''"""simcluster stub of torch-npu %s: the name and version are real, the code is not.
+Importing it attaches torch.npu (device queries from /dev/davinciN, see torch_npu.npu)."""
+__version__ = "%s"
+SIMCLUSTER_STUB = True
+
+import sys as _sys
+
+import torch as _torch
+
+from . import npu
+
+_torch.npu = npu
+_sys.modules.setdefault("torch.npu", npu)
+'''
+
+
+# Stubs that others probe: when pyarrow imports, Ray registers serializers for pa.Table and
+# pyarrow.json's option classes in every worker (ray/_private/arrow_serialization.py), and a
+# stub without those names fails every task submission.
+PYARROW_INIT = '''"""simcluster stub of pyarrow %(v)s: the name and version are real, the code is not."""
+__version__ = "%(v)s"
+SIMCLUSTER_STUB = True
+
+
+class Table:
+    """Name only (Ray registers a reducer for it)."""
+'''
+PYARROW_JSON = '''"""simcluster stub of pyarrow.json: names only (Ray registers serializers for them)."""
+
+
+class ReadOptions:
+    def __init__(self, *args, **kwargs):
+        self.args = args
+
+
+class ParseOptions:
+    def __init__(self, *args, **kwargs):
+        self.args = args
+'''
+STUB_FILES = {"pyarrow": {"pyarrow/__init__.py": PYARROW_INIT % {"v": VERL_DEPS["pyarrow"]},
+                          "pyarrow/json.py": PYARROW_JSON}}
+
+
+# Deep stubs: the stub sources of a package are under standins/pystubs/<package>/, with the
+# helpers of pystubs/_stub.py as <package>/_simcluster_stub.py; the wheel's header (version,
+# SIMCLUSTER_STUB) goes on top of their __init__.py.  Deep enough for `import verl` and
+# `import sglang` to get through their module-level code (the README's wheelhouse table).
+PYSTUBS_DIR = os.path.join(config.STANDINS_DIR, "pystubs")
+
+
+def deep_stub_files(name, version, packages):
+    """{path: text} of the deep stub of the packages (empty for a shallow one)."""
+    out = {}
+    for pkg in packages:
+        root = os.path.join(PYSTUBS_DIR, pkg)
+        if not os.path.isdir(root):
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for fn in sorted(f for f in filenames if f.endswith(".py")):
+                with open(os.path.join(dirpath, fn)) as f:
+                    out["%s/%s" % (pkg, os.path.relpath(os.path.join(dirpath, fn), root))] = f.read()
+        with open(os.path.join(PYSTUBS_DIR, "_stub.py")) as f:
+            out[pkg + "/_simcluster_stub.py"] = f.read()
+        out[pkg + "/__init__.py"] = wheels.header(name, version) + out.get(pkg + "/__init__.py", "")
+    return out
+
+
+def stub(name, version, packages=None, files=None):
+    """A stub wheel, deep where standins/pystubs has the package."""
+    packages = packages or [wheels.normalise(name)]
+    merged = deep_stub_files(name, version, packages)
+    merged.update(files or {})
+    return wheels.build(name, version, packages=packages, files=merged, requires=REQUIRES.get(name, ()))
+
+
+def torch_npu_wheel(version):
+    with open(os.path.join(config.STANDINS_DIR, "torch_npu_npu.py")) as f:
+        npu = f.read()
+    files = deep_stub_files("torch-npu", version, ["torch_npu"])       # torch_npu.npu.mstx
+    files.update({"torch_npu/__init__.py": TORCH_NPU_INIT % (version, version), "torch_npu/npu/__init__.py": npu})
+    return wheels.build("torch-npu", version, packages=["torch_npu"], files=files)
+
+
+def check_lock(manifest):
+    """The lock's Ray and numpy are the manifest's, and each real wheel has the version of the
+    stub it replaces (the other stand-in requirements were written against it)."""
+    lock = dict((wheels.normalise(k), v) for k, v in pylock.LOCK.items())
+    problems = ["%s %s, the manifest says %s" % (n, lock.get(n), _version(manifest, n))
+                for n in ("ray", "numpy") if lock.get(n) != _version(manifest, n)]
+    pins = dict(pypi.PINS)
+    for table in (CANN_DEPS, SGLANG_DEPS, SCRIPT_DEPS, VERL_DEPS):
+        pins.update(table)
+    problems += ["%s %s, the stub (or pypi.PINS) says %s" % (n, lock[wheels.normalise(n)], v)
+                 for n, v in sorted(pins.items()) if lock.get(wheels.normalise(n), v) != v]
+    if problems:
+        raise ValueError("sim/pylock.py's LOCK does not fit stack %s: %s (regenerate it, see pylock.py)"
+                         % (manifest["name"], "; ".join(problems)))
+
+
 def stub_wheels(manifest, arch):
-    """(name, bytes) of every stub wheel of the stack."""
+    """(name, bytes) of every stub wheel of the stack (none for what pylock.LOCK has real)."""
     def v(name):
         return _version(manifest, name)
     out = [
-        wheels.build("torch", v("torch")),
-        wheels.build("torch-npu", v("torch_npu"), packages=["torch_npu"]),
-        wheels.build("torchvision", v("torchvision")),
-        wheels.build("triton-ascend", v("triton_ascend"), packages=["triton"]),
+        stub("torch", v("torch")),
+        torch_npu_wheel(v("torch_npu")),
+        stub("torchvision", v("torchvision")),
+        stub("triton-ascend", v("triton_ascend"), packages=["triton"]),
         # upstream triton shares the triton/ package with triton-ascend (xgrammar wants it on x86)
-        wheels.build("triton", "3.3.1", packages=["triton"]),
-        wheels.build("numpy", v("numpy")),
-        wheels.build("transformers", v("transformers")),
-        wheels.build("ray", v("ray")),
+        stub("triton", "3.3.1", packages=["triton"]),
+        stub("numpy", v("numpy")),
+        stub("transformers", v("transformers")),
+        stub("ray", v("ray")),
     ]
     for table in (CANN_DEPS, SGLANG_DEPS, SCRIPT_DEPS, VERL_DEPS):
         for name, version in sorted(table.items()):
-            out.append(wheels.build(name, version))
+            out.append(stub(name, version, packages=PACKAGES.get(name), files=STUB_FILES.get(name)))
     if manifest["name"] != "seed":
-        out.append(wheels.build("bytecode", "0.16.2"))
-    return out
+        out.append(stub("bytecode", "0.16.2"))
+    real = set(wheels.normalise(n) for n in pylock.LOCK)
+    return [(name, data) for name, data in out if name.split("-")[0] not in real]
 
 
 def kernel_wheels(manifest, arch, device, deepep_only=False):
@@ -209,11 +318,14 @@ def sources(manifest, arch):
 
 def wheelhouse(manifest, arch):
     """(file name, bytes): a tar of wheels plus the SHA256SUMS pip checks them against."""
+    check_lock(manifest)
     files = dict(stub_wheels(manifest, arch))
     real = REAL + (("setuptools-scm",) if manifest["components"]["sglang"]["pyproject"] == "pyproject_npu.toml"
                    else ())
-    for name in real:
-        path = pypi.fetch(name, str(manifest["components"]["mbridge"]["version"]) if name == "mbridge" else None)
+    paths = [pypi.fetch(name, str(manifest["components"]["mbridge"]["version"]) if name == "mbridge" else None)
+             for name in real]
+    paths += [pypi.fetch_wheel(name, version, arch) for name, version in sorted(pylock.LOCK.items())]
+    for path in paths:
         with open(path, "rb") as f:
             files[os.path.basename(path)] = f.read()
     sums = "".join("%s  %s\n" % (hashlib.sha256(files[n]).hexdigest(), n) for n in sorted(files))

@@ -26,6 +26,12 @@ def _record_line(path, data):
     return "%s,sha256=%s,%d" % (path, digest, len(data))
 
 
+def header(name, version):
+    """The start of every stub package's __init__.py: what it is, its version, the marker."""
+    return ('"""simcluster stub of %s %s: the name and version are real, the code is not."""\n'
+            '__version__ = "%s"\nSIMCLUSTER_STUB = True\n' % (name, version, version))
+
+
 def build(name, version, packages=None, files=None, requires=(), tag="py3-none-any"):
     """-> (file name, bytes).  packages: top-level import names (default: the dist name);
     files: extra {path: text} (e.g. a fake extension module)."""
@@ -33,9 +39,7 @@ def build(name, version, packages=None, files=None, requires=(), tag="py3-none-a
     info = "%s-%s.dist-info" % (dist, version)
     content = {}
     for pkg in packages or [dist]:
-        content["%s/__init__.py" % pkg] = (
-            '"""simcluster stub of %s %s: the name and version are real, the code is not."""\n'
-            '__version__ = "%s"\nSIMCLUSTER_STUB = True\n' % (name, version, version))
+        content["%s/__init__.py" % pkg] = header(name, version)
     for path, text in sorted((files or {}).items()):
         content[path] = text
     meta = ["Metadata-Version: 2.1", "Name: %s" % name, "Version: %s" % version,

@@ -1,0 +1,2 @@
+"""simcluster stub of torch.distributed.checkpoint."""
+from . import state_dict  # noqa: F401

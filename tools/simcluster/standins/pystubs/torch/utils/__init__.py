@@ -1,0 +1,2 @@
+"""simcluster stub of torch.utils."""
+from . import data  # noqa: F401
