@@ -169,7 +169,8 @@ def _check_ray(out, hosts, names, down):
     if answer.get("summary") is None:
         out.add(next(h for h in names if hosts[h].get("ray")), None, "ray", answer.get("msg") or "ray_cluster failed")
         return None
-    for host in answer.get("missing") or []:
+    # A reachable node the head was not asked about (no Ray address) is as absent as a missing one.
+    for host in (answer.get("missing") or []) + (answer.get("unplanned") or []):
         if host not in down:
             out.add(host, None, "ray", "not in the Ray cluster%s" % (
                 "" if not answer.get("error") else " (the head's driver: %s)" % answer["error"]))

@@ -41,9 +41,15 @@ def gcs_answers():
         return False
 
 
+# The head's service is up before anyone asks (ray start returns once the GCS listens): a GCS
+# that stays silent for GCS_GRACE seconds is down, and waiting for nodes to join it is pointless.
+GCS_GRACE = 10
+silent_since = time.time()
 while True:
     try:
         if not ray.is_initialized() and not gcs_answers():
+            if time.time() - silent_since > GCS_GRACE:
+                deadline = 0
             raise ConnectionError("nothing answers at %s (the Ray head is not running?)" % req["address"])
         if not ray.is_initialized():
             ray.init(address=req["address"], _node_ip_address=req["node_ip"] or None, logging_level="ERROR",
@@ -118,7 +124,8 @@ def parse(stdout):
 
 def judge_nodes(answer, expect, unplanned=()):
     """expect: [{name, address, npus}] -> {missing: [names], wrong: {name: why}, npu_total, expected_total}.
-    unplanned: names of nodes whose address is unknown (failed earlier in the run): missing."""
+    unplanned: names of nodes that failed or did not answer earlier in the run: they are named
+    (not asked), not failed again here - a broken node fails alone."""
     seen = dict((n["address"], n["npus"]) for n in answer.get("nodes") or [])
     missing, wrong = [], {}
     for node in expect:
@@ -132,7 +139,7 @@ def judge_nodes(answer, expect, unplanned=()):
     by_name = dict((n["name"], int(seen[n["address"]]) if n["address"] in seen else None) for n in expect)
     # NPUs of the expected nodes only: a node outside the play (or one that just went down, and
     # Ray has not noticed yet) is listed as extra, not counted.
-    return {"missing": missing + sorted(unplanned), "wrong": wrong, "extra": extra, "by_name": by_name,
+    return {"missing": missing, "unplanned": sorted(unplanned), "wrong": wrong, "extra": extra, "by_name": by_name,
             "npu_total": int(sum(n for n in by_name.values() if n)),
             "expected_total": int(sum(n["npus"] for n in expect))}
 
@@ -176,6 +183,8 @@ def summary(nodes, smoke=None):
         line += "; " + "; ".join("%s %s" % kv for kv in sorted(nodes["wrong"].items()))
     if nodes.get("extra"):
         line += "; also in Ray: %s" % ", ".join(nodes["extra"])
+    if nodes.get("unplanned"):
+        line += "; not asked (failed or unreachable earlier): %s" % ", ".join(nodes["unplanned"])
     if smoke is not None:
         ok = sum(n["slots"] for n in smoke.values() if not n["failures"])
         line += "; smoke job %d/%d NPU slots" % (ok, sum(n["expected"] for n in smoke.values()))

@@ -51,7 +51,7 @@ options:
         required: true
   unplanned:
     description: More nodes of the cluster, by name, that could not be asked for their address (they failed or did not
-      answer earlier); reported missing.
+      answer earlier); named in RV(unplanned) and the summary, not failed again.
     type: list
     elements: str
     default: []
@@ -114,6 +114,11 @@ by_name:
   returned: always
   type: dict
   sample: {node1: 8, node2: null}
+unplanned:
+  description: The nodes of O(unplanned), not asked.
+  returned: always
+  type: list
+  elements: str
 missing:
   description: Expected nodes that are not in the cluster, by name.
   returned: always
@@ -201,6 +206,7 @@ def main():
     nodes = ray_cluster.judge_nodes(answer, p["expect"], p["unplanned"])
     smoke = ray_cluster.judge_smoke(answer["smoke"], p["expect"], p["env_keys"]) if p["smoke"] else None
     result = dict(changed=False, nodes=answer["nodes"], by_name=nodes["by_name"], missing=nodes["missing"],
+                  unplanned=nodes["unplanned"],
                   wrong=nodes["wrong"],
                   npu_total=nodes["npu_total"], expected_total=nodes["expected_total"],
                   ray_version=answer["ray_version"], error=answer["error"], smoke=smoke,

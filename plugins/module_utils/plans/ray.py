@@ -197,7 +197,7 @@ def ray(manifest, facts, knobs, inputs=None):
     service = ray_facts.get("service") or {}
     init = service.get("init")
     role = "head" if inputs.get("head") else "worker"
-    out = {"ray_role": role, "init": init, "service": knobs["ray_service_name"], "restart": False,
+    out = {"notes": [], "ray_role": role, "init": init, "service": knobs["ray_service_name"], "restart": False,
            "node": {"name": inputs.get("host"), "address": (facts.get("route") or {}).get("src"),
                     "npus": facts.get("devices") or 0}}
     if knobs["ray_cluster_state"] == "stopped":
@@ -212,8 +212,12 @@ def ray(manifest, facts, knobs, inputs=None):
                       "args": ["ray[default]==%s" % want_ray], "why": change("ray in the env", want_ray, found_ray)})
     if not out["node"]["address"]:
         problems.append("no address routes to the Ray head (%s)" % ((facts.get("route") or {}).get("error") or "no route"))
+    notes = []
     if not out["node"]["npus"]:
-        problems.append("no /dev/davinciN on this node: the driver is not loaded, Ray would offer no NPU")
+        if inputs.get("check_mode"):     # the driver this run would install is not there in check mode
+            notes.append("no /dev/davinciN yet: Ray will offer the NPUs the driver brings")
+        else:
+            problems.append("no /dev/davinciN on this node: the driver is not loaded, Ray would offer no NPU")
     store = object_store_bytes(knobs, facts)
     if not store:
         problems.append("ray_object_store_memory %r is not N%% of RAM or a size" % knobs["ray_object_store_memory"])
@@ -222,6 +226,7 @@ def ray(manifest, facts, knobs, inputs=None):
                         "Ray needs at least 75 MiB: raise baseline_shm_size" % (store >> 20, knobs["ray_object_store_memory"]))
     if init not in ("systemd", "sysv"):
         problems.append("neither systemd nor /etc/init.d on this node: nothing can keep Ray running")
+    out["notes"] = notes
     if problems:
         return plan("ray", problems, steps, settings=_settings(ray_facts, role, knobs, steps + [{"name": "start"}]),
                     **out)

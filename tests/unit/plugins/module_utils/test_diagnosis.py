@@ -181,7 +181,7 @@ def ray_result(answer, expect=None, unplanned=(), keys=None):
     nodes = ray_cluster.judge_nodes(answer, expect, unplanned)
     smoke = ray_cluster.judge_smoke(answer["smoke"], expect, keys)
     return dict(changed=False, nodes=answer["nodes"], by_name=nodes["by_name"], missing=nodes["missing"],
-                wrong=nodes["wrong"], npu_total=nodes["npu_total"], expected_total=nodes["expected_total"],
+                unplanned=nodes["unplanned"], wrong=nodes["wrong"], npu_total=nodes["npu_total"], expected_total=nodes["expected_total"],
                 ray_version=answer["ray_version"], error=answer["error"], smoke=smoke,
                 slots=(answer["smoke"] or {}).get("slots") or [], summary=ray_cluster.summary(nodes, smoke))
 

@@ -101,8 +101,9 @@ NODE_CASES = [
      8, 16, "Ray: 8/16 NPUs in the cluster; node2 offers 0 NPUs, expected 8"),
     ("a node nobody planned", with_extra(), [], [], {}, ["198.18.0.13"], (8, 8), 16, 16,
      "Ray: 16/16 NPUs in the cluster; also in Ray: 198.18.0.13"),
-    ("unplanned names are missing", nodes_without("198.18.0.12"), ["node4", "node3"], ["node2", "node3", "node4"], {},
-     [], (8, None), 8, 16, "Ray: 8/16 NPUs in the cluster; missing: node2, node3, node4"),
+    ("unplanned names are named, not missing", nodes_without("198.18.0.12"), ["node4", "node3"], ["node2"], {},
+     [], (8, None), 8, 16,
+     "Ray: 8/16 NPUs in the cluster; missing: node2; not asked (failed or unreachable earlier): node3, node4"),
     ("not connected", NOT_CONNECTED, [], ["node1", "node2"], {}, [], (None, None), 0, 16,
      "Ray: 0/16 NPUs in the cluster; missing: node1, node2"),
 ]
@@ -112,8 +113,8 @@ NODE_CASES = [
                          ids=[c[0] for c in NODE_CASES])
 def test_judge_nodes(case, a, unplanned, missing, wrong, extra, by_name, total, expected, line):
     got = rc.judge_nodes(a, EXPECT, unplanned)
-    assert got == {"missing": missing, "wrong": wrong, "extra": extra, "by_name": dict(zip(("node1", "node2"), by_name)),
-                   "npu_total": total, "expected_total": expected}
+    assert got == {"missing": missing, "unplanned": sorted(unplanned), "wrong": wrong, "extra": extra,
+                   "by_name": dict(zip(("node1", "node2"), by_name)), "npu_total": total, "expected_total": expected}
     assert rc.summary(got) == line
 
 
