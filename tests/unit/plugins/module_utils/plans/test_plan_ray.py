@@ -459,3 +459,12 @@ def test_the_script_passes_shellcheck(tmp_path, manifest, knobs, facts, user):
     done = subprocess.run(["shellcheck", "--format=gcc", str(script)], capture_output=True, text=True, check=False)
     codes = set(line.rsplit("[", 1)[-1].rstrip("]") for line in done.stdout.splitlines() if line.endswith("]"))
     assert codes <= SHELLCHECK_KNOWN, done.stdout
+
+
+def test_check_mode_on_a_bare_node_notes_the_driver_to_come(manifest, knobs, facts):
+    """In check mode the driver the same run would install is not there: a note, not a problem."""
+    ray = state(running=False)
+    plan = r.ray(manifest("seed"), node(facts, "head", ray, {}, devices=0), knobs("ray"),
+                 dict(inputs("head"), check_mode=True))
+    assert plan["problems"] == [] and plan["notes"] == ["no /dev/davinciN yet: Ray will offer the NPUs the driver brings"]
+    assert "start" in names(plan)
