@@ -25,9 +25,11 @@ def cluster(artifacts):
     c.down()
 
 
-def verify(cluster, tmp_path, *args):
+def verify(cluster, tmp_path, *args, smoke=False):
+    # The smoke job proves Ray on the NPUs (site.yml above ran it; test_python's cluster checks it in depth):
+    # here it is one Python worker per NPU on every run of a file about the fabric, so only the first has it.
     rc, stats, out = playbook(cluster.inventory, "playbooks/verify.yml", "-e", "verify_report_dir=%s" % tmp_path,
-                              *args)
+                              "-e", "verify_ray_smoke=%s" % smoke, *args)
     report = task_results(out, REPORT_TASK)["localhost"]
     return rc, report
 
@@ -37,7 +39,7 @@ def blamed(report):
 
 
 def test_healthy_cluster_passes_and_writes_the_reports(cluster, tmp_path):
-    rc, report = verify(cluster, tmp_path)
+    rc, report = verify(cluster, tmp_path, smoke=True)
     assert rc == 0 and report["ok"] and report["failures"] == []
     # same_index on 3 nodes: 3 host pairs x 8 rails, each probed once.
     assert report["summary"]["probes"] == 24 and report["summary"]["probes_failed"] == 0

@@ -61,32 +61,44 @@ SCRIPT = """#!/bin/sh
 # Short-Description: Ray %(role)s of the verl cluster (ascend_verl.cluster)
 ### END INIT INFO
 %(header)s
+# What the systemd unit does, for hosts without systemd: `ray start --block` kept running by a
+# loop (Restart=always), which cleans up after each exit - a head whose dashboard was too slow
+# for `ray start`, a node the head declared dead after a network cut - and starts it again.
 ENV_FILE=%(env_file)s
 RAY=%(ray)s
+PIDFILE=/run/%(name)s.pid
+LOG=/var/log/%(name)s.log
 
-running() { pgrep -x raylet >/dev/null 2>&1; }
+supervised() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
-# A head whose dashboard is slow to come up (a loaded node) makes `ray start` give up after
-# 20 s and leaves a GCS behind: clean up and try again, as systemd's Restart= would.
 start() {
-    running && return 0
+    supervised && return 0
     ulimit -n %(nofile)s || exit 1
     set -a; . "$ENV_FILE"; set +a
-    for try in 1 2 3 4 5; do
-        %(runas)s%(start)s && return 0
-        echo "ray start failed (attempt $try of 5)" >&2
-        "$RAY" stop --force >/dev/null 2>&1
-    done
-    return 1
+    setsid sh -c 'while :; do "$@"; "$0" stop --force >/dev/null 2>&1; sleep 10; done' \\
+        "$RAY" %(runas)s%(start)s >>"$LOG" 2>&1 </dev/null &
+    echo $! >"$PIDFILE"
+%(wait)s}
+
+stop() {
+    # the loop first (its process group), so that it does not start Ray again
+    if supervised; then kill -- "-$(cat "$PIDFILE")" 2>/dev/null; fi
+    rm -f "$PIDFILE"
+    "$RAY" stop >/dev/null 2>&1 || true
 }
 
 case "$1" in
     start) start ;;
-    stop) "$RAY" stop >/dev/null ;;
-    restart|force-reload) "$RAY" stop >/dev/null; start ;;
-    status) if running; then echo "ray is running"; else echo "ray is not running"; exit 3; fi ;;
+    stop) stop ;;
+    restart|force-reload) stop; start ;;
+    status) if supervised; then echo "ray is running"; else echo "ray is not running"; exit 3; fi ;;
     *) echo "Usage: $0 {start|stop|restart|force-reload|status}" >&2; exit 3 ;;
 esac
+"""
+
+
+HEAD_WAIT = """    i=0
+    while [ "$i" -lt 90 ] && ! pgrep -x raylet >/dev/null 2>&1; do sleep 1; i=$((i + 1)); done
 """
 
 
@@ -148,9 +160,12 @@ def service_file(knobs, facts, inputs, init):
         values["start"] = _quote(argv[:2] + ["--block"] + argv[2:])
         return p["unit"], UNIT % values, "0644"
     if init == "sysv":
-        values["start"] = _quote(argv)
+        values["start"] = _quote(argv[:2] + ["--block"] + argv[2:])
         user = knobs["ascend_train_user"]
         values["runas"] = "" if user == "root" else "runuser -u %s -- " % shlex.quote(user)
+        # The head returns once its raylet runs (GCS and dashboard first), so the workers started
+        # next find it; a worker returns at once (at boot its head may still be down).
+        values["wait"] = HEAD_WAIT if inputs.get("head") else ""
         return p["script"], SCRIPT % values, "0755"
     return None
 
