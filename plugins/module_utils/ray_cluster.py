@@ -43,14 +43,16 @@ def gcs_answers():
 
 # The head's service is up before anyone asks (ray start returns once the GCS listens): a GCS
 # that stays silent for GCS_GRACE seconds is down, and waiting for nodes to join it is pointless.
-GCS_GRACE = 10
-silent_since = time.time()
+GCS_GRACE = 30
+heard = time.time()
 while True:
     try:
-        if not ray.is_initialized() and not gcs_answers():
-            if time.time() - silent_since > GCS_GRACE:
-                deadline = 0
-            raise ConnectionError("nothing answers at %s (the Ray head is not running?)" % req["address"])
+        if not ray.is_initialized():
+            if not gcs_answers():
+                if time.time() - heard > GCS_GRACE:
+                    deadline = 0
+                raise ConnectionError("nothing answers at %s (the Ray head is not running?)" % req["address"])
+            heard = time.time()
         if not ray.is_initialized():
             ray.init(address=req["address"], _node_ip_address=req["node_ip"] or None, logging_level="ERROR",
                      log_to_driver=False, configure_logging=False)
@@ -64,6 +66,9 @@ while True:
             break
     except Exception as err:
         out["error"] = "%s: %s" % (type(err).__name__, err)
+        if ray.is_initialized():        # a head that restarted meanwhile: connect afresh
+            ray.shutdown()
+            out["connected"] = False
         if time.time() > deadline:
             break
     time.sleep(1)

@@ -134,10 +134,17 @@ def test_recipes_that_cannot_run_are_refused_before_anything_launches(a2, artifa
 
 
 def test_a_submitted_job_that_fails_reports_its_last_log_lines(a2, artifacts, tmp_path):
+    # The simulator's inventory leaves the dashboard off (slow to start on a shared 2-core machine);
+    # ray job submit needs it: the head restarts with it, then the workers (the service's loop
+    # retries a dashboard start that misses Ray's 20 s).
+    rc, stats, out = playbook(a2.inventory, "playbooks/ray.yml", "-e", "ray_include_dashboard=true",
+                              "-e", "ray_join_timeout=900", *stack_args(artifacts))
+    assert rc == 0, failures(out)
     # Training cannot run on the simulator's stub torch: the real job fails, and says why.
     rc, stats, out = playbook(a2.inventory, "playbooks/train.yml", "-e", "train_recipe=qwen2_5_32b_fsdp",
                               "-e", "train_ckpt_root=/shared/ckpt", "-e", "train_report_dir=%s" % tmp_path,
-                              "-e", "train_follow_timeout=300", *stack_args(artifacts))
+                              "-e", "train_follow_timeout=300", "-e", "ray_include_dashboard=true",
+                              *stack_args(artifacts))
     assert rc != 0
     msg = failures(out)["node1"]
     assert re.search(r"job raysubmit_\w+ FAILED", msg) and "Traceback" in msg, msg
@@ -146,7 +153,8 @@ def test_a_submitted_job_that_fails_reports_its_last_log_lines(a2, artifacts, tm
 def test_a_node_down_is_named(a2, artifacts):
     a2.fault("node2", "node-down")
     try:
-        rc, stats, out = playbook(a2.inventory, "playbooks/ray.yml", "-e", "ray_join_timeout=10", *stack_args(artifacts))
+        rc, stats, out = playbook(a2.inventory, "playbooks/ray.yml", "-e", "ray_join_timeout=10",
+                                  "-e", "ray_include_dashboard=true", *stack_args(artifacts))
     finally:
         a2.fault("node2", "node-up")
     # node2 fails alone (unreachable); the head, still in the cluster, names it and does not fail too.
