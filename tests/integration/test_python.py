@@ -6,6 +6,7 @@ NPU, and the recipes (playbooks/train.yml)."""
 
 import json
 import re
+import shlex
 import time
 
 import pytest
@@ -76,7 +77,7 @@ def test_a_login_shell_activates_the_env_as_the_seed_does(a2):
     check = ("conda activate verl-sglang && python -c 'import verl, sglang, torch, torch_npu; "
              "print(torch.npu.device_count())' && echo $HCCL_SOCKET_IFNAME")
     for node in ("node1", "node2"):
-        out = a2.ssh(node, "bash -lc %s" % json.dumps(check)).stdout.split()
+        out = a2.ssh(node, "bash -lc %s" % shlex.quote(check)).stdout.split()     # $VAR for the login shell
         assert out == ["8", "enp189s0f0"], out
 
 
