@@ -21,9 +21,10 @@ CHRONY_TRACKING = ("Reference ID    : 0A000001 (10.0.0.1)\nStratum         : 2\n
 
 
 def write(root, path, text="", mode=0o644):
+    """A file below the fake root: text, or bytes (a /proc/PID/cmdline with its NULs)."""
     target = os.path.join(str(root), path.lstrip("/"))
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    with open(target, "w") as f:
+    with open(target, "wb" if isinstance(text, bytes) else "w") as f:
         f.write(text)
     os.chmod(target, mode)
 

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from ansible_collections.ascend_verl.cluster.plugins.module_utils import node_facts, ray_facts
+from test_host_facts import Runner, StatVfs, write
 
 GiB = 1 << 30
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "ray")
@@ -40,13 +41,6 @@ def raylet_argv(role="head"):
     return [a.replace(",node:__internal_head__,1.0", "") for a in argv]
 
 
-def write(root, path, data="", mode=0o644):
-    target = os.path.join(str(root), path.lstrip("/"))
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    with open(target, "wb" if isinstance(data, bytes) else "w") as f:
-        f.write(data)
-    os.chmod(target, mode)
-
 
 def process(root, pid, argv, stat=None, pad=0):
     """/proc/PID/cmdline as the kernel shows it (NUL after every argument; `pad` NULs more, as a
@@ -54,21 +48,6 @@ def process(root, pid, argv, stat=None, pad=0):
     write(root, "/proc/%d/cmdline" % pid, b"".join(a.encode() + b"\0" for a in argv) + b"\0" * pad)
     if stat:
         write(root, "/proc/%d/stat" % pid, re.sub(r"^\d+ ", "%d " % pid, recorded(stat)))
-
-
-class StatVfs(object):
-    def __init__(self, size):
-        self.f_frsize, self.f_blocks = 4096, size // 4096
-
-
-class Runner(object):
-    def __init__(self, answers=None):
-        self.answers = answers or {}
-        self.calls = []
-
-    def __call__(self, argv):
-        self.calls.append(list(argv))
-        return self.answers.get(" ".join(argv), (127, "", "%s: command not found" % argv[0]))
 
 
 def node(root, role="head", init="systemd"):
