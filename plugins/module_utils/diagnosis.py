@@ -181,13 +181,10 @@ def _check_ray(out, hosts, names, down):
         for failure in smoke[host]["failures"]:
             match = re.match(r"NPU (\d+):", failure)
             out.add(host, int(match.group(1)) if match else None, "ray_smoke", failure)
-    slots = sum(n["slots"] for n in smoke.values())
-    # A slot can fail twice (its error and a missing env key): count each "NPU <ids>:" of a node once.
-    failing = sum(len(set(m.group(1) for m in (re.match(r"NPU (\S+):", f) for f in n["failures"]) if m))
-                  for n in smoke.values())
     return {"nodes": smoke, "ray_version": answer.get("ray_version"),
             "npus": "%s/%s" % (answer.get("npu_total"), answer.get("expected_total")),
-            "smoke_slots": "%d/%d" % (slots - failing, sum(n["expected"] for n in smoke.values()))}
+            "smoke_slots": "%d/%d" % (sum(n["passed"] for n in smoke.values()),
+                                      sum(n["expected"] for n in smoke.values()))}
 
 
 def diagnose(hosts, check_env=True, clock_threshold=None):

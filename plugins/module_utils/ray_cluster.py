@@ -150,9 +150,12 @@ def judge_nodes(answer, expect, unplanned=()):
 
 
 def judge_smoke(smoke, expect, env_keys):
-    """Per node: slots answered, failures (why, per slot).  -> {name: {slots, expected, failures: [..]}}."""
+    """Per node: slots answered, passed, failures (why, per slot).
+    -> {name: {slots, passed, expected, failures: [..], devices}}."""
     by_address = dict((n["address"], n["name"]) for n in expect)
-    out = dict((n["name"], {"slots": 0, "expected": int(n["npus"]), "failures": [], "devices": []}) for n in expect)
+    out = dict((n["name"], {"slots": 0, "passed": 0, "expected": int(n["npus"]), "failures": [], "devices": []})
+               for n in expect)
+    good = dict((n["name"], []) for n in expect)       # the NPU ids of each node's slots that passed
     for slot in (smoke or {}).get("slots") or []:
         name = by_address.get(slot.get("address"))
         if name is None:
@@ -169,8 +172,11 @@ def judge_smoke(smoke, expect, env_keys):
         missing = [k for k in env_keys if (slot.get("env") or {}).get(k) in (None, "")]
         if missing:
             node["failures"].append("%s: not in the worker's environment: %s" % (where, ", ".join(missing)))
+        if not slot.get("error") and slot.get("device_count") and not missing:
+            good[name].append(ids)
     for name, node in out.items():
         dupes = sorted(set(d for d in node["devices"] if node["devices"].count(d) > 1))
+        node["passed"] = sum(1 for ids in good[name] if ids and not set(ids) & set(dupes))
         if dupes:
             node["failures"].append("NPU %s handed to more than one slot" % ",".join(dupes))
         if node["slots"] < node["expected"]:
@@ -191,8 +197,8 @@ def summary(nodes, smoke=None):
     if nodes.get("unplanned"):
         line += "; not asked (failed or unreachable earlier): %s" % ", ".join(nodes["unplanned"])
     if smoke is not None:
-        ok = sum(n["slots"] for n in smoke.values() if not n["failures"])
-        line += "; smoke job %d/%d NPU slots" % (ok, sum(n["expected"] for n in smoke.values()))
+        line += "; smoke job %d/%d NPU slots" % (sum(n["passed"] for n in smoke.values()),
+                                                 sum(n["expected"] for n in smoke.values()))
         bad = sorted(k for k, n in smoke.items() if n["failures"])
         if bad:
             line += ", failing on " + ", ".join(bad)

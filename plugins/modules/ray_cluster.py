@@ -150,11 +150,11 @@ error:
   type: str
 smoke:
   description:
-    - Per node (by name) - C(slots) that answered, C(expected), C(devices) (NPU ids Ray handed out), C(failures) (one
-      line per failed slot or check). Null without O(smoke).
+    - Per node (by name) - C(slots) that answered, C(passed), C(expected), C(devices) (NPU ids Ray handed out),
+      C(failures) (one line per failed slot or check). Null without O(smoke).
   returned: always
   type: dict
-  sample: {node1: {slots: 8, expected: 8, devices: ["0", "1", "2", "3", "4", "5", "6", "7"], failures: []}}
+  sample: {node1: {slots: 8, passed: 8, expected: 8, devices: ["0", "1", "2", "3", "4", "5", "6", "7"], failures: []}}
 slots:
   description: What every smoke slot reported (host, address, npu_ids, visible, env, torch_npu, device_count, error).
   returned: always

@@ -204,7 +204,7 @@ def test_ray_all_in_and_every_slot_passing():
     assert (result["summary"]["ray_npus"], result["summary"]["ray_smoke_slots"]) == ("16/16", "16/16")
     assert result["ray"]["ray_version"] == "2.46.0" and (result["ray"]["npus"], result["ray"]["smoke_slots"]) == (
         "16/16", "16/16")
-    assert result["ray"]["nodes"]["node2"] == {"slots": 8, "expected": 8, "failures": [],
+    assert result["ray"]["nodes"]["node2"] == {"slots": 8, "passed": 8, "expected": 8, "failures": [],
                                                "devices": [str(d) for d in range(8)]}
 
 
@@ -310,7 +310,7 @@ def test_ray_carried_by_another_host_than_the_first():
     hosts = probe(healthy(3))
     hosts["node3"]["ray"] = ray_result(probe_answer(), [dict(RAY_EXPECT[0], name="node3"),
                                                         dict(RAY_EXPECT[1], name="node1")])
-    hosts["node3"]["ray"]["smoke"]["node1"]["failures"] = ["NPU 7: torch.npu sees no device"]
+    hosts["node3"]["ray"]["smoke"]["node1"].update(failures=["NPU 7: torch.npu sees no device"], passed=7)
     result = diagnosis.diagnose(hosts)
     assert where(result) == [("node1", 7, "ray_smoke")]
     assert result["summary"]["ray_smoke_slots"] == "15/16"

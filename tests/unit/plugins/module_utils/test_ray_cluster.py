@@ -180,29 +180,29 @@ SMOKE_CASES = [
     # case, change, failures per node, devices of node2 (None: all eight), summary's smoke part
     ("every slot passes", lambda a: None, {}, None, "smoke job 16/16 NPU slots"),
     ("a slot's error", _error, {"node2": ["NPU 2: RuntimeError: call aclrtSetDevice failed, error code is 507033"]},
-     None, "smoke job 8/16 NPU slots, failing on node2"),
+     None, "smoke job 15/16 NPU slots, failing on node2"),
     ("torch.npu sees no device", _no_device, {"node2": ["NPU 3: torch.npu sees no device"]}, None,
-     "smoke job 8/16 NPU slots, failing on node2"),
+     "smoke job 15/16 NPU slots, failing on node2"),
     ("env keys unset or empty", _env,
      {"node1": ["NPU 5: not in the worker's environment: HCCL_SOCKET_IFNAME, ASCEND_TOOLKIT_HOME"]}, None,
-     "smoke job 8/16 NPU slots, failing on node1"),
+     "smoke job 15/16 NPU slots, failing on node1"),
     ("an error and a key missing", _error_and_env,
      {"node1": ["NPU 0: ModuleNotFoundError: No module named 'torch_npu'",
                 "NPU 0: not in the worker's environment: HCCL_HOST_SOCKET_PORT_RANGE"]}, None,
-     "smoke job 8/16 NPU slots, failing on node1"),
+     "smoke job 15/16 NPU slots, failing on node1"),
     ("one NPU handed to two slots", _twice, {"node2": ["NPU 3 handed to more than one slot"]},
-     ["0", "1", "2", "3", "4", "5", "7"], "smoke job 8/16 NPU slots, failing on node2"),
+     ["0", "1", "2", "3", "4", "5", "7"], "smoke job 14/16 NPU slots, failing on node2"),
     ("slots that did not answer in time", _late,
      {"node2": ["5 of 8 NPU slots answered (13 of 16 slots answered within 60 s)"]}, ["0", "1", "2", "3", "4"],
-     "smoke job 8/16 NPU slots, failing on node2"),
+     "smoke job 13/16 NPU slots, failing on node2"),
     ("a slot missing without an error", _late_quietly, {"node1": ["7 of 8 NPU slots answered"]}, None,
-     "smoke job 8/16 NPU slots, failing on node1"),
+     "smoke job 15/16 NPU slots, failing on node1"),
     ("the job failed", _failed,
      dict((n, ["0 of 8 NPU slots answered (RayActorError: The actor died unexpectedly before finishing this task.)"])
           for n in ("node1", "node2")), [], "smoke job 0/16 NPU slots, failing on node1, node2"),
     ("a slot of a node nobody planned", _stranger, {}, None, "smoke job 16/16 NPU slots"),
     ("a slot Ray gave no NPU", _no_ids, {"node1": ["NPU ?: IndexError: list index out of range"]}, None,
-     "smoke job 8/16 NPU slots, failing on node1"),
+     "smoke job 15/16 NPU slots, failing on node1"),
     ("no smoke answer (not connected)", _none,
      dict((n, ["0 of 8 NPU slots answered"]) for n in ("node1", "node2")), [],
      "smoke job 0/16 NPU slots, failing on node1, node2"),
@@ -225,7 +225,8 @@ def test_slot_counts_and_devices_in_numeric_order():
     slots = [{"address": "198.18.0.11", "npu_ids": [str(d)], "env": dict((k, "x") for k in ENV_KEYS),
               "device_count": 16, "error": None} for d in (10, 2, 15, 0, 9, 1, 11, 3, 12, 4, 13, 5, 14, 6, 7, 8)]
     got = rc.judge_smoke({"slots": slots, "asked": 16, "error": None}, expect, ENV_KEYS)
-    assert got == {"a3-1": {"slots": 16, "expected": 16, "failures": [], "devices": [str(d) for d in range(16)]}}
+    assert got == {"a3-1": {"slots": 16, "passed": 16, "expected": 16, "failures": [],
+                            "devices": [str(d) for d in range(16)]}}
 
 
 def test_the_recorded_answers():
@@ -237,7 +238,7 @@ def test_the_recorded_answers():
     keys = ["RAY_EXPERIMENTAL_NOSET_ASCEND_RT_VISIBLE_DEVICES", "ASCEND_RT_VISIBLE_DEVICES", "HCCL_SOCKET_IFNAME"]
     bare = answer("probe_recorded_no_torch.json")
     smoke = rc.judge_smoke(bare["smoke"], expect, keys)
-    assert smoke == {"node1": {"slots": 2, "expected": 2, "devices": ["0", "1"], "failures": [
+    assert smoke == {"node1": {"slots": 2, "passed": 0, "expected": 2, "devices": ["0", "1"], "failures": [
         "NPU 0: ModuleNotFoundError: No module named 'torch'",
         "NPU 0: not in the worker's environment: RAY_EXPERIMENTAL_NOSET_ASCEND_RT_VISIBLE_DEVICES, HCCL_SOCKET_IFNAME",
         "NPU 1: ModuleNotFoundError: No module named 'torch'",
@@ -250,15 +251,16 @@ def test_the_recorded_answers():
     assert smoke["node1"]["failures"] == ["NPU %d: not in the worker's environment: ASCEND_RT_VISIBLE_DEVICES" % d
                                           for d in (0, 1)]
     smoke = rc.judge_smoke(noset["smoke"], expect, [k for k in keys if k != "ASCEND_RT_VISIBLE_DEVICES"])
-    assert smoke["node1"] == {"slots": 2, "expected": 2, "devices": ["0", "1"], "failures": []}
+    assert smoke["node1"] == {"slots": 2, "passed": 2, "expected": 2, "devices": ["0", "1"], "failures": []}
 
 
-def test_the_smoke_summary_counts_the_slots_of_nodes_without_failures():
-    """One failing slot takes its node's slots out of the count: the line says which nodes to look at."""
+def test_the_smoke_summary_counts_the_slots_that_passed():
+    """One failing slot is one slot out of the count (the report's figure is the same one); the line
+    says which nodes to look at."""
     got = rc.judge_smoke(smoke_with(_error), EXPECT, ENV_KEYS)
-    assert (got["node2"]["slots"], got["node1"]["slots"]) == (8, 8)
+    assert (got["node2"]["slots"], got["node2"]["passed"], got["node1"]["passed"]) == (8, 7, 8)
     assert rc.summary({"npu_total": 16, "expected_total": 16, "missing": [], "wrong": {}}, got).endswith(
-        "smoke job 8/16 NPU slots, failing on node2")
+        "smoke job 15/16 NPU slots, failing on node2")
 
 
 # ---- the probe, against a stand-in ray ---------------------------------------------------------

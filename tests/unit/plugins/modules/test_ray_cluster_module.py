@@ -62,7 +62,8 @@ def test_the_probe_runs_in_the_envs_python_with_the_request_on_stdin(probe, caps
     assert (out["missing"], out["wrong"], out["npu_total"], out["expected_total"]) == ([], {}, 16, 16)
     assert out["by_name"] == {"node1": 8, "node2": 8}
     assert (out["ray_version"], out["error"], out["nodes"]) == ("2.46.0", None, answer()["nodes"])
-    assert out["smoke"]["node2"] == {"slots": 8, "expected": 8, "failures": [], "devices": [str(d) for d in range(8)]}
+    assert out["smoke"]["node2"] == {"slots": 8, "passed": 8, "expected": 8, "failures": [],
+                                     "devices": [str(d) for d in range(8)]}
     assert out["slots"] == answer()["smoke"]["slots"]
 
 
@@ -140,10 +141,10 @@ FAIL_CASES = [
      "Ray: 16/16 NPUs in the cluster; not asked (failed or unreachable earlier): node3"),
     ("another NPU count", other_count(), {}, True, "Ray: 12/16 NPUs in the cluster; node2 offers 4 NPUs, expected 8"),
     ("a slot failing", failing_slot(), {"smoke": True}, True,
-     "Ray: 16/16 NPUs in the cluster; smoke job 8/16 NPU slots, failing on node2"),
+     "Ray: 16/16 NPUs in the cluster; smoke job 15/16 NPU slots, failing on node2"),
     ("a slot failing, no smoke asked", failing_slot(), {}, False, "Ray: 16/16 NPUs in the cluster"),
     ("a slot failing, recorded only", failing_slot(), {"smoke": True, "fail_on_missing": False}, False,
-     "Ray: 16/16 NPUs in the cluster; smoke job 8/16 NPU slots, failing on node2"),
+     "Ray: 16/16 NPUs in the cluster; smoke job 15/16 NPU slots, failing on node2"),
 ]
 
 
