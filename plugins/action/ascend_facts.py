@@ -6,7 +6,7 @@ shared values (ascend_root, ascend_conda_prefix, ascend_conda_env, ascend_env_fi
 task gives them, then runs the module on the node.  One name, one default, everywhere.
 `host: {}` reads the host baseline the baseline role's knobs name (training user, sysctl keys,
 firewalld zone), so a play without that role (the audit) reads the same thing; `ray: true` reads
-the Ray service role ray's knob names.
+the Ray service role ray's knobs name, with its service files and the env file (plans/ray.py paths).
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -14,6 +14,7 @@ __metaclass__ = type
 
 from ansible.plugins.action import ActionBase
 from ansible_collections.ascend_verl.cluster.plugins.module_utils.plans.baseline import wanted_sysctls
+from ansible_collections.ascend_verl.cluster.plugins.module_utils.plans.ray import paths as ray_paths
 from ansible_collections.ascend_verl.cluster.plugins.plugin_utils import role_knobs
 
 SHARED = (("ascend_root", "ascend_root"), ("conda_prefix", "ascend_conda_prefix"),
@@ -37,12 +38,10 @@ class ActionModule(ActionBase):
             host.setdefault("user", knobs.get("ascend_train_user") or "root")
             host.setdefault("firewall_zone", knobs.get("baseline_firewall_zone") or "")
             args["host"] = host
-        if args.get("ray") is True:     # the service role ray's knob names, and its files
-            name = role_knobs.values(self._loader, self._templar, task_vars, ["ray"]).get("ray_service_name")
-            args["ray"] = name
-            args["files"] = list(args.get("files") or []) + [
-                task_vars.get("ascend_env_file") and self._templar.template(task_vars["ascend_env_file"]),
-                "/etc/systemd/system/%s.service" % name, "/etc/init.d/" + name]
-            args["files"] = [f for f in args["files"] if f]
+        if args.get("ray") is True:     # the service role ray's knobs name, its files and the env file
+            knobs = role_knobs.values(self._loader, self._templar, task_vars, ["ray", "ascend"])
+            where = ray_paths(knobs)
+            args["ray"] = knobs["ray_service_name"]
+            args["files"] = list(args.get("files") or []) + [knobs["ascend_env_file"], where["unit"], where["script"]]
         result.update(self._execute_module(module_name=self._task.action, module_args=args, task_vars=task_vars))
         return result

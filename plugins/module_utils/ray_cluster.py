@@ -15,7 +15,20 @@ import json
 # node table until every expected address is alive with its NPUs or the time is up.  The
 # smoke job is one actor per NPU slot, pinned to its node, all alive at once: Ray hands each
 # a distinct NPU, and each reports what a verl worker would see there.
-PROBE = r'''
+# Shared by the in-env programs that connect to a head (PROBE, recipe_scripts.PLACEMENT_SCRIPT):
+# ray.init waits minutes for a GCS that is down, so they knock first and their deadlines hold.
+KNOCK = r'''
+def gcs_answers(address):
+    import socket
+    host, port = address.rsplit(":", 1)
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=2).close()
+        return True
+    except (OSError, ValueError):
+        return False
+'''
+
+PROBE = KNOCK + r'''
 import json, os, sys, time
 req = json.load(sys.stdin)
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -28,18 +41,6 @@ except Exception as err:
     print(json.dumps(out)); sys.exit(0)
 want = dict((n["address"], n["npus"]) for n in req["expect"])
 deadline = time.time() + req["timeout"]
-gcs = req["address"].rsplit(":", 1)
-
-
-def gcs_answers():
-    # ray.init waits minutes for a GCS that is down: knock first, so the deadline holds
-    import socket
-    try:
-        socket.create_connection((gcs[0].strip("[]"), int(gcs[1])), timeout=2).close()
-        return True
-    except (OSError, ValueError):
-        return False
-
 
 # The head's service is up before anyone asks (ray start returns once the GCS listens): a GCS
 # that stays silent for GCS_GRACE seconds is down, and waiting for nodes to join it is pointless.
@@ -48,7 +49,7 @@ heard = time.time()
 while True:
     try:
         if not ray.is_initialized():
-            if not gcs_answers():
+            if not gcs_answers(req["address"]):
                 if time.time() - heard > GCS_GRACE:
                     deadline = 0
                 raise ConnectionError("nothing answers at %s (the Ray head is not running?)" % req["address"])

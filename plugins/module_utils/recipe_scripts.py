@@ -13,6 +13,8 @@ import json
 import re
 import shlex
 
+from ansible_collections.ascend_verl.cluster.plugins.module_utils.ray_cluster import KNOCK
+
 ENTRYPOINT = ("python3", "-m", "verl.trainer.main_ppo")
 TERMINAL = ("SUCCEEDED", "FAILED", "STOPPED")
 _SUBMITTED = re.compile(r"Job '([^']+)' submitted successfully")
@@ -184,7 +186,7 @@ main()
 # (this node's Ray address, on a host with several)}; stdout {ok, error,
 # placed: [{bundle, node_id, node_ip}], bundles_asked, asked_npu, free_npu, total_npu,
 # free_per_node {ip: NPUs}}.  The free NPUs are read before asking, so a timeout says why.
-PLACEMENT_SCRIPT = r'''
+PLACEMENT_SCRIPT = KNOCK + r'''
 import json, os, sys
 
 
@@ -195,15 +197,10 @@ def main():
     try:
         req = json.load(sys.stdin)
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-        import socket
         import ray
         from ray.util.placement_group import placement_group, placement_group_table, remove_placement_group
-        if req.get("address"):     # ray.init waits minutes for a GCS that is down
-            host, port = req["address"].rsplit(":", 1)
-            try:
-                socket.create_connection((host.strip("[]"), int(port)), timeout=2).close()
-            except (OSError, ValueError):
-                raise ConnectionError("nothing answers at %s (the Ray head is not running?)" % req["address"])
+        if req.get("address") and not gcs_answers(req["address"]):
+            raise ConnectionError("nothing answers at %s (the Ray head is not running?)" % req["address"])
         ray.init(address=req.get("address") or "auto", _node_ip_address=req.get("node_ip") or None,
                  logging_level="ERROR", log_to_driver=False)
         nodes = dict((n["NodeID"], n) for n in ray.nodes() if n.get("Alive"))

@@ -29,6 +29,7 @@ import datetime
 import json
 import os
 import random
+import shlex
 import shutil
 import subprocess
 import sys
@@ -324,17 +325,19 @@ def manual_ray(cluster, nodes, env_python):
     --address` on each worker, one SSH after another, then poll the head until Ray sees every
     node's NPUs.  Same flags as the service (read from the init script), so only the way differs."""
     def flags(node):
+        # the command the service's loop runs: `"$RAY" <ray start --block ...> >>"$LOG" ...`
         script = cluster.ssh(node, "cat /etc/init.d/ray").stdout
-        line = next(l for l in script.splitlines() if "/bin/ray start" in l and "&&" in l)
-        return line.split("&&")[0].strip()
+        line = next(l for l in script.splitlines() if " start --block " in l).strip()
+        return line[len('"$RAY" '):].split(' >>"$LOG"')[0].replace(" --block", "", 1)
     start = time.monotonic()
     for node in nodes:
         cluster.ssh(node, "set -a; . /etc/ascend_verl/npu.env; set +a; ulimit -n $(ulimit -Hn); %s >/dev/null 2>&1" % flags(node))
     want = 8 * len(nodes)
     poll = ("import ray, sys; ray.init(address='%s:6766', _node_ip_address='%s', logging_level='ERROR', "
-            "log_to_driver=False)\nimport time\nwhile ray.cluster_resources().get('NPU', 0) < %d: time.sleep(0.5)"
-            % (cluster.ip(nodes[0]), cluster.ip(nodes[0]), want))
-    cluster.ssh(nodes[0], "RAY_USAGE_STATS_ENABLED=0 %s -c \"%s\" >/dev/null 2>&1" % (env_python, poll))
+            "log_to_driver=False)\nimport time\nend = time.time() + 600\n"
+            "while ray.cluster_resources().get('NPU', 0) < %d:\n    assert time.time() < end, 'not every NPU in 600 s'\n"
+            "    time.sleep(0.5)" % (cluster.ip(nodes[0]), cluster.ip(nodes[0]), want))
+    cluster.ssh(nodes[0], "RAY_USAGE_STATS_ENABLED=0 %s -c %s >/dev/null 2>&1" % (env_python, shlex.quote(poll)))
     return time.monotonic() - start
 
 

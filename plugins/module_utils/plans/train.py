@@ -6,9 +6,10 @@
 The recipe (module_utils/recipes.py) is checked, then fitted to the cluster as Ray sees it
 (the product, the nodes in Ray and their NPUs), then turned into a request: the Hydra
 overrides with this cluster's values, the job's environment, the paths each node must have,
-the launch script, and the inputs of the compose and placement programs.  With the node's
-file stats (the second call) the paths are judged: a missing model or data file is named
-per node.  Nothing here runs anything.  Python 3.9+, standard library only.
+the launch script, and the inputs of the compose and placement programs.  The first call
+(before Ray is asked) names the paths to `read` on every node; with the node's file stats and
+`judge_paths` the second judges those of the nodes the job uses: a missing model or data file
+is named per node.  Nothing here runs anything.  Python 3.9+, standard library only.
 """
 
 import json
@@ -59,7 +60,7 @@ def train(manifest, facts, knobs, inputs=None):
         request, inputs.get("head_address") or "", knobs["ascend_ray_dashboard_port"],
         entrypoint=[env + "/bin/python", "-m", "verl.trainer.main_ppo"], ray=env + "/bin/ray")
     return plan("train", problems, [], request=request, recipe=recipe["name"], uses=fitted["uses"],
-                paths=mine, read=[p["path"] for p in mine if p["must_exist"]],
+                paths=mine, read=sorted(set(p["path"] for p in request["paths"] if p["must_exist"])),
                 shared=[p["path"] for p in request["paths"] if p["shared"]],
                 launch=launch, compose=json.loads(recipe_scripts.compose_input(request)),
                 placement=json.loads(recipe_scripts.placement_input(recipe, knobs["train_placement_timeout"])),
