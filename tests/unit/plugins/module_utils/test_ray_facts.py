@@ -41,7 +41,6 @@ def raylet_argv(role="head"):
     return [a.replace(",node:__internal_head__,1.0", "") for a in argv]
 
 
-
 def process(root, pid, argv, stat=None, pad=0):
     """/proc/PID/cmdline as the kernel shows it (NUL after every argument; `pad` NULs more, as a
     process that rewrote its title leaves them) and /proc/PID/stat."""
