@@ -44,7 +44,7 @@ deadline = time.time() + req["timeout"]
 
 # The head's service is up before anyone asks (ray start returns once the GCS listens): a GCS
 # that stays silent for GCS_GRACE seconds is down, and waiting for nodes to join it is pointless.
-GCS_GRACE = 30
+GCS_GRACE = req.get("gcs_grace", 30)
 heard = time.time()
 while True:
     try:

@@ -6,6 +6,7 @@ itself, run against a stand-in `ray` package (the polling, the smoke job's bookk
 import copy
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -378,8 +379,25 @@ def probe(tmp_path, state, request):
     return rc.parse(done.stdout), calls
 
 
-def request(**changes):
-    out = {"address": "198.18.0.11:6766", "node_ip": "198.18.0.11", "expect": EXPECT, "timeout": 30, "smoke": False,
+@pytest.fixture
+def gcs():
+    """A port that answers the probe's knock, standing in for the head's GCS (the stand-in ray
+    does the rest): its address as the probe is given it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(64)
+        yield "127.0.0.1:%d" % s.getsockname()[1]
+
+
+def silent_port():
+    """A local port nothing listens on (bound for a moment, then closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return "127.0.0.1:%d" % s.getsockname()[1]
+
+
+def request(gcs, **changes):
+    out = {"address": gcs, "node_ip": "198.18.0.11", "expect": EXPECT, "timeout": 30, "smoke": False,
            "smoke_timeout": 60, "env_keys": ENV_KEYS}
     out.update(changes)
     return out
@@ -394,13 +412,13 @@ def reports(a):
     return out
 
 
-def test_the_probe_waits_for_the_nodes_and_runs_the_smoke_job(tmp_path):
+def test_the_probe_waits_for_the_nodes_and_runs_the_smoke_job(tmp_path, gcs):
     a = answer()
     state = {"polls": [a["nodes"][:1], a["nodes"]], "reports": reports(a)}
-    got, calls = probe(tmp_path, state, request(smoke=True))
+    got, calls = probe(tmp_path, state, request(gcs, smoke=True))
     assert (got["connected"], got["error"], got["ray_version"], got["nodes"]) == (True, None, "2.46.0", a["nodes"])
     assert [c["call"] for c in calls].count("nodes") == 2          # polled until node2 joined, then no more
-    assert calls[0] == {"call": "init", "address": "198.18.0.11:6766", "node_ip": "198.18.0.11"}
+    assert calls[0] == {"call": "init", "address": gcs, "node_ip": "198.18.0.11"}
     options = [c for c in calls if c["call"] == "options"]
     assert len(options) == 16 and all(c["resources"] == {"NPU": 1} and c["soft"] is False for c in options)
     assert [c["node_id"] for c in options] == [a["nodes"][0]["node_id"]] * 8 + [a["nodes"][1]["node_id"]] * 8
@@ -410,39 +428,49 @@ def test_the_probe_waits_for_the_nodes_and_runs_the_smoke_job(tmp_path):
     assert rc.judge_smoke(got["smoke"], EXPECT, ENV_KEYS) == rc.judge_smoke(a["smoke"], EXPECT, ENV_KEYS)
 
 
-def test_the_probe_gives_up_at_the_deadline_and_reports_who_is_there(tmp_path):
+def test_the_probe_gives_up_at_the_deadline_and_reports_who_is_there(tmp_path, gcs):
     a = answer()
-    got, calls = probe(tmp_path, {"polls": [a["nodes"][:1]], "reports": {}}, request(timeout=0))
+    got, calls = probe(tmp_path, {"polls": [a["nodes"][:1]], "reports": {}}, request(gcs, timeout=0))
     assert got["connected"] is True and got["nodes"] == a["nodes"][:1] and got["smoke"] is None
     assert rc.judge_nodes(got, EXPECT)["missing"] == ["node2"]
 
 
-def test_the_probe_counts_slots_that_did_not_answer(tmp_path):
+def test_the_probe_counts_slots_that_did_not_answer(tmp_path, gcs):
     a = answer()
     got, calls = probe(tmp_path, {"polls": [a["nodes"]], "reports": reports(a), "answer": 13},
-                       request(smoke=True, smoke_timeout=5))
+                       request(gcs, smoke=True, smoke_timeout=5))
     assert len(got["smoke"]["slots"]) == 13 and got["smoke"]["error"] == "13 of 16 slots answered within 5 s"
     assert rc.judge_smoke(got["smoke"], EXPECT, ENV_KEYS)["node2"]["failures"] == [
         "5 of 8 NPU slots answered (13 of 16 slots answered within 5 s)"]
 
 
-def test_the_probe_when_ray_cannot_connect(tmp_path):
+def test_the_probe_when_ray_cannot_connect(tmp_path, gcs):
     error = "Could not find any running Ray instance. Please specify the one to connect to by setting `address`."
-    got, calls = probe(tmp_path, {"polls": [[]], "init_error": error}, request(smoke=True, timeout=0))
+    got, calls = probe(tmp_path, {"polls": [[]], "init_error": error}, request(gcs, smoke=True, timeout=0))
     assert got == {"connected": False, "error": "ConnectionError: " + error, "nodes": [], "smoke": None,
                    "ray_version": "2.46.0"}
     assert [c["call"] for c in calls] == ["init"]
 
 
-def test_the_probe_when_ray_does_not_import(tmp_path):
-    got, calls = probe(tmp_path, {"import_error": "libgcc_s.so.1: cannot open shared object file"}, request())
+def test_the_probe_when_ray_does_not_import(tmp_path, gcs):
+    got, calls = probe(tmp_path, {"import_error": "libgcc_s.so.1: cannot open shared object file"}, request(gcs))
     assert got == {"connected": False, "error": "import ray: libgcc_s.so.1: cannot open shared object file", "nodes": [],
                    "smoke": None, "ray_version": None}
 
 
-def test_a_dead_node_is_not_in_the_cluster(tmp_path):
+def test_a_dead_node_is_not_in_the_cluster(tmp_path, gcs):
     a = answer()
     dead = copy.deepcopy(a["nodes"])
     dead[1]["alive"] = False
-    got, calls = probe(tmp_path, {"polls": [dead]}, request(timeout=0))
+    got, calls = probe(tmp_path, {"polls": [dead]}, request(gcs, timeout=0))
     assert [n["address"] for n in got["nodes"]] == ["198.18.0.11"]
+
+
+def test_the_probe_gives_up_on_a_silent_head_without_asking_ray(tmp_path):
+    """Nothing listens at the head's address: ray.init is never called (it would wait minutes),
+    and the probe stops once the GCS has been silent for its grace, before the join deadline."""
+    got, calls = probe(tmp_path, {"polls": [[]]}, request(silent_port(), smoke=True, timeout=600, gcs_grace=0))
+    assert got["connected"] is False and got["smoke"] is None
+    assert got["error"].startswith("ConnectionError: nothing answers at 127.0.0.1:")
+    assert got["error"].endswith("(the Ray head is not running?)")
+    assert calls == []
