@@ -45,7 +45,7 @@ def gather(run, node, ascend_root, runner=None, tool=None, settle=0, clock=time.
             return out
 
         def runner(args):
-            return hccn.run(tool, args)
+            return hccn.run(run, tool, args)
     out["tool"] = tool
     devices, error = hccn.collect(runner, ids, fields=FIELDS)
     out["error"] = error

@@ -11,7 +11,6 @@ Runs on the node's system Python (3.9+), standard library only.
 import glob
 import os
 import re
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.ascend_verl.cluster.plugins.module_utils import hardware
@@ -43,16 +42,14 @@ def device_ids(dev_dir="/dev"):
     return sorted(ids)
 
 
-def run(tool, args, timeout=30):
-    """-> (rc, combined output); a hung tool counts as rc 124 like timeout(1)."""
-    try:
-        proc = subprocess.run([tool] + args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        return 124, "hccn_tool %s: no answer in %d s" % (" ".join(args), timeout)
-    except OSError as err:
-        return 127, str(err)
-    return proc.returncode, proc.stdout
+def run(run_command, tool, args, timeout=30):
+    """-> (rc, combined output).  `run_command` is AnsibleModule.run_command (module code may
+    not start processes itself); timeout(1) bounds a hung tool (rc 124) and reports a missing
+    one (rc 127), so one bad device never fails the whole module."""
+    rc, out, err = run_command(["timeout", str(timeout), tool] + list(args))
+    if rc == 124:
+        return 124, "hccn_tool %s: no answer in %s s" % (" ".join(args), timeout)
+    return rc, out + err
 
 
 def parse_ip(text):

@@ -139,7 +139,7 @@ def main():
         module.fail_json(msg="hccn_tool not found: the NPU driver is not installed")
     targets = [dict(src_host=p["host"], dst_host=h["host"], address=h["address"], port=port)
                for h in p["hosts"] if h["host"] != p["host"] and h.get("address") for port in ports]
-    pings, tcp = connectivity.run_all(lambda args: hccn.run(tool, args, timeout=60), probes, targets,
+    pings, tcp = connectivity.run_all(lambda args: hccn.run(module.run_command, tool, args, timeout=60), probes, targets,
                                       p["parallel"], p["tcp_timeout"])
     for probe in pings:
         probe["src_host"] = p["host"]

@@ -111,7 +111,7 @@ def main():
         module.fail_json(msg="hccn_tool not found (%s): the NPU driver is not installed"
                          % (p["hccn_tool_path"] or ", ".join(hardware.hccn_tool_candidates())))
     ids = p["devices"] if p["devices"] is not None else hccn.device_ids()
-    devices, error = hccn.collect(lambda args: hccn.run(tool, args, p["timeout"]), ids, p["parallel"], p["fields"])
+    devices, error = hccn.collect(lambda args: hccn.run(module.run_command, tool, args, p["timeout"]), ids, p["parallel"], p["fields"])
     if error:
         module.fail_json(msg="hccn_tool: " + error, hccn=dict(tool=tool, devices=[]))
     if not ids:

@@ -11,7 +11,8 @@ import hwstate  # noqa: E402
 import npu_smi  # noqa: E402
 from sim import profiles  # noqa: E402
 
-FIXTURES = os.path.join(HERE, "fixtures", "npu_smi")
+# The reference samples live with the collection's unit tests, which ship them.
+FIXTURES = os.path.join(HERE, "..", "..", "..", "tests", "unit", "plugins", "module_utils", "fixtures", "npu_smi")
 
 
 @pytest.fixture

@@ -6,7 +6,10 @@ import time
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    from ansible_collections.ascend_verl.cluster.tests.unit.compat import patch_module_args
 from ansible.plugins.action import ActionBase
 from ansible_collections.ascend_verl.cluster.plugins.action import clock_offset as clock_action
 from ansible_collections.ascend_verl.cluster.plugins.module_utils import clock

@@ -1,5 +1,7 @@
 """hccn_tool parsing with the lines of ascend_tools_formats.md section 2, healthy and not."""
 
+import subprocess
+
 import pytest
 
 from ansible_collections.ascend_verl.cluster.plugins.module_utils import hccn
@@ -117,10 +119,21 @@ def test_device_ids(tmp_path):
     assert hccn.device_ids(str(tmp_path)) == [0, 1, 2, 10]
 
 
+def run_command(argv):
+    """AnsibleModule.run_command's contract: (rc, stdout, stderr)."""
+    done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
 def test_run_timeout_and_missing(tmp_path):
     slow = tmp_path / "hccn_tool"
     slow.write_text("#!/bin/sh\nexec sleep 5\n")
     slow.chmod(0o755)
-    assert hccn.run(str(slow), ["-i", "0", "-ping", "-g"], timeout=0.2)[0] == 124
-    assert hccn.run(str(tmp_path / "absent"), [])[0] == 127
+    assert hccn.run(run_command, str(slow), ["-i", "0", "-ping", "-g"], timeout=0.2) == \
+        (124, "hccn_tool -i 0 -ping -g: no answer in 0.2 s")
+    assert hccn.run(run_command, str(tmp_path / "absent"), [])[0] == 127
+    loud = tmp_path / "loud"
+    loud.write_text("#!/bin/sh\necho out; echo err >&2; exit 3\n")
+    loud.chmod(0o755)
+    assert hccn.run(run_command, str(loud), ["-x"]) == (3, "out\nerr\n")
     assert hccn.find_tool(str(tmp_path / "absent")) is None and hccn.find_tool(str(slow)) == str(slow)

@@ -10,7 +10,7 @@ import pytest
 from ansible_collections.ascend_verl.cluster.plugins.module_utils import npu_smi
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
-FIXTURES = os.path.join(ROOT, "tools", "simcluster", "tests", "fixtures", "npu_smi")
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "npu_smi")
 sys.path[:0] = [os.path.join(ROOT, "tools", "simcluster", "standins"), os.path.join(ROOT, "tools", "simcluster")]
 import npu_smi as standin  # noqa: E402  (the simulator's renderer, for derived layouts)
 from sim import profiles  # noqa: E402

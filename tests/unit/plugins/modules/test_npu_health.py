@@ -6,11 +6,13 @@ import os
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    from ansible_collections.ascend_verl.cluster.tests.unit.compat import patch_module_args
 from ansible_collections.ascend_verl.cluster.plugins.modules import npu_health, npu_smi_info
 
-FIXTURES = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..",
-                                        "tools", "simcluster", "tests", "fixtures", "npu_smi"))
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "module_utils", "fixtures", "npu_smi")
 
 
 @pytest.fixture

@@ -4,7 +4,10 @@ import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    from ansible_collections.ascend_verl.cluster.tests.unit.compat import patch_module_args
 from ansible_collections.ascend_verl.cluster.plugins.modules import npu_pci_info
 
 

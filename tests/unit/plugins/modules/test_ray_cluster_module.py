@@ -8,7 +8,10 @@ import os
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    from ansible_collections.ascend_verl.cluster.tests.unit.compat import patch_module_args
 from ansible_collections.ascend_verl.cluster.plugins.module_utils import ray_cluster as rc
 from ansible_collections.ascend_verl.cluster.plugins.modules import ray_cluster
 

@@ -5,7 +5,10 @@ import os
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    from ansible_collections.ascend_verl.cluster.tests.unit.compat import patch_module_args
 from ansible_collections.ascend_verl.cluster.plugins.modules import ascend_facts, fleet_audit, hccn_info, verify_report
 
 
