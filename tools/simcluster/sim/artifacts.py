@@ -22,7 +22,7 @@ import yaml
 
 from . import config, pyartifacts
 
-ARCHES = ("aarch64", "x86_64")
+ARCHES = pyartifacts.ARCHES
 CHIPS = {"A2": "910b", "A3": "910_93"}
 LABELS = {"driver": "ASCEND DRIVER RUN PACKAGE",
           "firmware": "ASCEND-HDK-{chip} FIRMWARE RUN PACKAGE",
@@ -150,7 +150,11 @@ def generate(stack, out_dir, arch=None, python=True):
     if python:
         for one in ((arch,) if arch else ARCHES):
             files += pyartifacts.generate(manifest, one)
-    for name, data in files:
+    unique = {}
+    for name, data in files:      # both arches name the same arch-independent archives
+        if unique.setdefault(name, data) != data:
+            raise AssertionError("%s: one name, different contents per arch" % name)
+    for name, data in sorted(unique.items()):
         target = os.path.join(out_dir, name)
         with open(target, "wb") as f:
             f.write(data)

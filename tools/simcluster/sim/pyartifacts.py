@@ -24,6 +24,8 @@ import zipfile
 
 from . import condainstaller, config, internet, pylock, pypi, verlscripts, wheels
 
+ARCHES = ("aarch64", "x86_64")
+
 STAMP = 0
 
 
@@ -244,9 +246,9 @@ set -e
 if [ -z "${ASCEND_HOME_PATH:-}" ]; then echo "ASCEND_HOME_PATH is not set: source set_env.sh first" >&2; exit 1; fi
 mkdir -p output
 if [ "${1:-}" = "-a" ] && [ "${2:-}" = "deepep2" ]; then
-  cp prebuilt/deepep2/*.whl output/
+  cp prebuilt/$(uname -m)/deepep2/*.whl output/
 else
-  cp prebuilt/full/*.whl output/
+  cp prebuilt/$(uname -m)/full/*.whl output/
 fi
 echo "Build finished: $(ls output)"
 """
@@ -256,7 +258,9 @@ BUILD_SH = BUILD_SH.replace("@PAD@", "".join("# (simcluster stand-in: line %d)\n
 
 
 def sources(manifest, arch):
-    """(file name, bytes) of every source archive the stack's roles build from."""
+    """(file name, bytes) of every source archive the stack's roles build from.  A source
+    archive has one name for every arch, so it holds what each arch builds (and is the same
+    bytes whichever arch asked); release zips are per arch."""
     comps = manifest["components"]
     out = []
     sg = comps["sglang"]
@@ -299,10 +303,11 @@ def sources(manifest, arch):
     kn = comps["sgl_kernel_npu"]
     if "any" in kn["files"]:          # built from source on the node
         tree = {"sgl-kernel-npu/build.sh": (BUILD_SH.encode(), 0o755)}
-        for name, data in kernel_wheels(manifest, arch, "A2/A3"):
-            tree["sgl-kernel-npu/prebuilt/full/" + name] = data
-        for name, data in kernel_wheels(manifest, arch, "A2", deepep_only=True):
-            tree["sgl-kernel-npu/prebuilt/deepep2/" + name] = data
+        for one in ARCHES:
+            for name, data in kernel_wheels(manifest, one, "A2/A3"):
+                tree["sgl-kernel-npu/prebuilt/%s/full/%s" % (one, name)] = data
+            for name, data in kernel_wheels(manifest, one, "A2", deepep_only=True):
+                tree["sgl-kernel-npu/prebuilt/%s/deepep2/%s" % (one, name)] = data
         out.append((kn["files"]["any"], _tar(tree)))
     else:                             # release zips, one per device
         for device, pattern in sorted(kn["files"].items()):

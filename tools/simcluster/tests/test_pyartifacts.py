@@ -276,9 +276,23 @@ def test_verl_sglang_and_torch_npu_import_in_an_env_built_like_the_roles(seed, t
 def test_a2_build_gives_deep_ep_only_like_upstream(seed):
     tar = tarfile.open(fileobj=io.BytesIO(seed["sgl-kernel-npu-46b73de.tar.gz"]))
     names = [m.name for m in tar.getmembers()]
-    assert [n for n in names if "/prebuilt/deepep2/" in n] == [
-        "sgl-kernel-npu/prebuilt/deepep2/deep_ep-1.2.1-py3-none-any.whl"]
-    assert len([n for n in names if "/prebuilt/full/" in n]) == 3
+    for arch in ("aarch64", "x86_64"):
+        assert [n for n in names if "/prebuilt/%s/deepep2/" % arch in n] == [
+            "sgl-kernel-npu/prebuilt/%s/deepep2/deep_ep-1.2.1-py3-none-any.whl" % arch]
+        assert len([n for n in names if "/prebuilt/%s/full/" % arch in n]) == 3
+
+
+def test_source_archives_are_one_file_for_every_arch():
+    """`artifacts` without --arch writes every arch's files into one directory: an archive that
+    has one name for both must be the same bytes, or SHA256SUMS lies about one of them."""
+    manifest = artifacts.load_manifest("seed")
+    assert dict(pyartifacts.sources(manifest, "aarch64")) == dict(pyartifacts.sources(manifest, "x86_64"))
+
+
+def test_generate_refuses_one_name_with_two_contents(tmp_path, monkeypatch):
+    monkeypatch.setattr(pyartifacts, "generate", lambda manifest, arch: [("src.tar.gz", arch.encode())])
+    with pytest.raises(AssertionError, match="src.tar.gz: one name, different contents per arch"):
+        artifacts.generate("seed", str(tmp_path))
 
 
 def test_v08_has_both_release_zips_and_the_scm_pyproject(v08):
@@ -413,3 +427,13 @@ def test_conda_shell_code_and_hook(conda_prefix):
     assert direct.returncode == 1 and "CondaError: Run 'conda init' before 'conda activate'" in direct.stderr
     again = subprocess.run([conda, "init", "--install"], stdout=subprocess.PIPE, universal_newlines=True, check=True)
     assert again.stdout.split() == ["no", "change", conda_prefix + "/etc/profile.d/conda.sh"]
+
+
+def test_generate_without_arch_writes_each_name_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(pyartifacts, "generate", lambda manifest, arch: [("src.tar.gz", b"same"),
+                                                                         ("wheels-%s.tar" % arch, arch.encode())])
+    artifacts.generate("seed", str(tmp_path))
+    sums = (tmp_path / "SHA256SUMS").read_text()
+    assert sums.count("  src.tar.gz\n") == 1 and "wheels-aarch64.tar" in sums and "wheels-x86_64.tar" in sums
+    check = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=str(tmp_path), check=False)
+    assert check.returncode == 0
