@@ -16,7 +16,7 @@ import os
 
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
-from ansible_collections.ascend_verl.cluster.plugins.module_utils import fabric_plan, hardware, knobs, preflight
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import fabric_plan, hardware, knobs, preflight, secrets
 from ansible_collections.ascend_verl.cluster.plugins.plugin_utils import role_knobs
 
 
@@ -39,7 +39,7 @@ class ActionModule(ActionBase):
         dummy, specs, defaults, stacks = role_knobs.load(self._loader)
         templar = role_knobs.templar_with_defaults(self._templar, self._loader, task_vars)
 
-        values, problems = {}, []
+        values, problems, vaulted = {}, [], {}
         for name in specs:
             raw = role_knobs.raw_value(task_vars, defaults, name)
             if raw is knobs.MISSING:
@@ -48,6 +48,8 @@ class ActionModule(ActionBase):
                 values[name] = templar.template(raw)
             except AnsibleError as err:
                 problems.append(preflight.problem(name, raw, "a value that templates (%s)" % (str(err).splitlines() or ["?"])[0]))
+                continue
+            vaulted[name] = role_knobs.from_vault(raw, values[name])
         found, good = knobs.check_host(values, specs, stacks, controller_kind)
         untemplated = set(p["variable"] for p in problems)
         problems += [p for p in found if p["variable"] not in untemplated]
@@ -59,6 +61,9 @@ class ActionModule(ActionBase):
             problems += knobs.check_fabric(host, good, self._fabric_ports(host, play_hosts, task_vars, templar, defaults),
                                            task_vars.get("groups") or {})
 
+        # Secrets: a warning for each one set in plain text; no value of a secret is ever shown.
+        result["warnings"] = secrets.plaintext_secrets(values, vaulted)
+        problems = [secrets.mask_problem(p) for p in problems]
         result["problems"] = problems
         result["expected_devices"] = hardware.expected_devices(good.get("ascend_product"))
         result["changed"] = False

@@ -17,7 +17,7 @@ import re
 from ansible.module_utils.common.validation import (
     check_type_bool, check_type_dict, check_type_float, check_type_int, check_type_list, check_type_raw, check_type_str)
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
-from ansible_collections.ascend_verl.cluster.plugins.module_utils import fabric_plan, hardware, preflight
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import fabric_plan, hardware, preflight, secrets
 from ansible_collections.ascend_verl.cluster.plugins.module_utils.plans import baseline as baseline_plan
 from ansible_collections.ascend_verl.cluster.plugins.module_utils.preflight import parse_port_range, problem
 
@@ -325,6 +325,7 @@ def _cross(good, values, stacks, controller):
         if controller and kind == "controller" and str(path).startswith("/"):
             exists = controller(str(path).rstrip("/") + "/SHA256SUMS") == "file"
         out += preflight.check_artifact_source(kind, path, good.get("artifact_source_url"), exists)
+    out += secrets.on_disk_problems(good)
     return out
 
 

@@ -30,6 +30,10 @@ description:
     empty, the group C(ray_head) holds exactly one host, which is in the play); no other host of the play has the same
     address (C(ansible_host), or the inventory name) and port.
   - "Fails listing every problem of the host at once, each as C(host: variable = 'found', expected ...)."
+  - Secrets are never shown - the value of a knob named C(*_password) or C(*_token) reads V(***), a URL's password
+    C(http://USER:***@host/...). A warning, not a failure, names each secret knob set in plain text rather than from
+    Ansible Vault (an inline C(!vault) value, a variable of a vault-encrypted file, or a template naming one), and each
+    knob whose URL carries a password.
 author: ascend_verl.cluster maintainers (@ascend-verl)
 options: {}
 extends_documentation_fragment:
@@ -83,7 +87,7 @@ problems:
       description: The variable at fault; an element or nested option reads C(name[2]), C(name.inner) or C(name['key']).
       type: str
     found:
-      description: Its value.
+      description: Its value (V(***) for a secret knob, URLs with their password masked).
       type: raw
     expected:
       description: What would be accepted.

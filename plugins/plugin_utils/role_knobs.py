@@ -26,9 +26,18 @@ except ImportError:         # ansible-core < 2.19: every string is a template al
     def trust_as_template(text):
         return text
 
+try:                        # ansible-core 2.19+: values carry where they came from
+    from ansible._internal._datatag._tags import Origin
+    from ansible.parsing.vault import VaultHelper
+    AnsibleVaultEncryptedUnicode = ()
+except ImportError:         # before: an inline vault value has a type of its own
+    Origin = VaultHelper = None
+    from ansible.parsing.yaml.objects import AnsibleVaultEncryptedUnicode
+
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MISSING = knobs.MISSING
 _CACHE = {}
+_VAULT_FILES = {}       # path -> whether it is vault-encrypted, read once per process
 # Every plan and check runs in a fresh worker process, so this is read for each of them:
 # libyaml takes a tenth of the time of Ansible's own loader.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -116,3 +125,31 @@ def values(loader, templar, task_vars, roles):
                 raw = with_defaults[0].template(raw)
             out[name] = knobs.convert_option(name, spec, raw)[0]
     return out
+
+
+def _vault_file(path):
+    if path not in _VAULT_FILES:
+        try:
+            with open(path, "rb") as f:
+                _VAULT_FILES[path] = f.read(14) == b"$ANSIBLE_VAULT"
+        except (OSError, TypeError):
+            _VAULT_FILES[path] = False
+    return _VAULT_FILES[path]
+
+
+def from_vault(raw, value):
+    """Whether a knob's value came from Ansible Vault: an inline !vault value, or a variable of a
+    vault-encrypted file, directly or through "{{ vault_var }}" (the templated value keeps the
+    origin of the variable it names).  Before ansible-core 2.19 values carry no origin: an
+    inline vault value is known, a template is given the benefit of the doubt."""
+    if isinstance(raw, AnsibleVaultEncryptedUnicode):
+        return True
+    if VaultHelper is None:
+        return has_template(raw)
+    for item in (raw, value):
+        if VaultHelper.get_ciphertext(item, with_tags=True) is not None:
+            return True
+        origin = Origin.get_tag(item)
+        if origin is not None and origin.path and _vault_file(origin.path):
+            return True
+    return False

@@ -5,41 +5,19 @@ A corrupt package on the mirror and an unreachable mirror are each named before 
 the good mirror installs the system half; a re-run asks the mirror nothing.  The tests run in
 file order."""
 
-import functools
 import hashlib
-import http.server
 import os
 import shutil
-import threading
+import sys
 
 import pytest
 
 from conftest import failures, playbook, simkit
 
+sys.path.insert(0, simkit.TOOL)
+from sim.mirror import Mirror  # noqa: E402  (the simulator's HTTP mirror)
+
 TOOLKIT_INFO = "/usr/local/Ascend/ascend-toolkit/latest/$(uname -m)-linux/ascend_toolkit_install.info"
-
-
-class Mirror:
-    """A static HTTP directory that records every path asked for."""
-
-    def __init__(self, address, root):
-        self.root = root
-        self.requests = []
-        mirror = self
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def log_message(self, *args):
-                mirror.requests.append(self.path)
-
-        handler = functools.partial(Handler, directory=root)
-        self.server = http.server.ThreadingHTTPServer((address, 0), handler)
-        self.url = "http://%s:%d/" % (address, self.server.server_address[1])
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import os
 import re
 
 from ansible_collections.ascend_verl.cluster.plugins.module_utils.plans.common import plan
+from ansible_collections.ascend_verl.cluster.plugins.module_utils.secrets import mask_text
 
 _SUM_LINE = re.compile(r"^\s*([0-9a-fA-F]{64})\s+\*?(\S.*?)\s*$")
 
@@ -40,9 +41,10 @@ def parse_held(text):
 
 
 def source(knobs):
+    """Where the packages come from, as messages show it (a mirror URL's password masked)."""
     if knobs["artifact_source_type"] == "controller":
         return knobs["artifact_source_path"]
-    return knobs["artifact_source_url"].rstrip("/")
+    return mask_text(knobs["artifact_source_url"].rstrip("/"))
 
 
 def artifact(manifest, facts, knobs, inputs=None):

@@ -15,6 +15,7 @@ Python 3.9+, standard library only.
 from ansible_collections.ascend_verl.cluster.plugins.module_utils import version
 from ansible_collections.ascend_verl.cluster.plugins.module_utils.plans.common import (
     change, differs, file_for, marker_env, plan, wanted)
+from ansible_collections.ascend_verl.cluster.plugins.module_utils.secrets import split_env, strip_userinfo
 from ansible_collections.ascend_verl.cluster.plugins.module_utils.versions import package_name
 
 KERNEL_PINS = ("sgl_kernel_npu", "deep_ep", "torch_memory_saver")
@@ -146,8 +147,9 @@ def upstream_env(knobs, wheelhouse):
     if knobs["conda_pip_offline"]:
         out.update({"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": wheelhouse})
     else:
-        for var, value in (("PIP_INDEX_URL", knobs["conda_pip_index_url"]),
-                           ("PIP_EXTRA_INDEX_URL", " ".join(knobs["conda_pip_extra_index_urls"])),
+        # Without userinfo: the credentials reach pip through the run's private netrc (step_upstream.yml).
+        for var, value in (("PIP_INDEX_URL", strip_userinfo(knobs["conda_pip_index_url"])),
+                           ("PIP_EXTRA_INDEX_URL", " ".join(strip_userinfo(knobs["conda_pip_extra_index_urls"]))),
                            ("PIP_TRUSTED_HOST", " ".join(knobs["conda_pip_trusted_hosts"]))):
             if value:
                 out[var] = value
@@ -157,7 +159,9 @@ def upstream_env(knobs, wheelhouse):
         for i, (upstream, mirror) in enumerate(mirrors):
             out["GIT_CONFIG_KEY_%d" % i] = "url.%s.insteadOf" % mirror
             out["GIT_CONFIG_VALUE_%d" % i] = upstream
-    out.update(dict((k, str(v)) for k, v in (knobs["sglang_npu_upstream_env"] or {}).items()))
+    # A secret of sglang_npu_upstream_env (a proxy with a password) is neither in the plan, which is
+    # shown, nor in the task's environment, which -vvv shows: the task sources it from a private file.
+    out.update(dict((k, str(v)) for k, v in split_env(knobs["sglang_npu_upstream_env"])[0].items()))
     return out
 
 

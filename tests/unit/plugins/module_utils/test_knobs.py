@@ -310,3 +310,11 @@ def test_every_row_of_the_rules_table_names_a_knob():
     for patterns, rule, _arg in knobs.RULES:
         for pattern in patterns:
             assert any(knobs.fnmatch.fnmatchcase(name, pattern) for name in specs), (pattern, rule)
+
+
+def test_a_credential_bound_for_a_file_on_the_nodes_is_refused_without_showing_it():
+    specs = dict(SPECS, conda_channels=[{"type": "list", "elements": "str"}], npu_env_extra=[{"type": "dict"}])
+    values = dict(HOST, conda_channels=["https://u:S3cret@conda.site/forge"], npu_env_extra={"HTTPS_PROXY": "http://p:3128"})
+    found = knobs.check_host(values, specs, ["seed", "v0.8"], FS.get)[0]
+    assert [(p["variable"], p["found"]) for p in found] == [("conda_channels[0]", "***")]
+    assert "S3cret" not in " ".join(knobs.format_problems("n1", found))

@@ -61,6 +61,8 @@ def test_fetch(art, hashes, fetch, bad):
 @pytest.mark.parametrize("kind, path, url, shown", [
     ("controller", "/srv/ascend", "", "/srv/ascend"),
     ("mirror", "", "http://mirror.internal/ascend/", "http://mirror.internal/ascend"),
+    # a password in the URL never reaches a message
+    ("mirror", "", "http://USER:S3cret@mirror.internal/ascend/", "http://USER:***@mirror.internal/ascend"),
 ])
 def test_missing_checksums_name_files_and_source(knobs, kind, path, url, shown):
     k = knobs("artifact", artifact_source_type=kind, artifact_source_path=path, artifact_source_url=url)
@@ -68,6 +70,8 @@ def test_missing_checksums_name_files_and_source(knobs, kind, path, url, shown):
     assert out["problems"] == ["no sha256 for x.run, y.whl in SHA256SUMS of %s (or artifact_checksums); "
                                "refusing to use unchecked packages" % shown]
     assert out["fetch"] == [RUN] and out["source"] == shown
+    bad = run(k, sums=SUMS, files=[RUN], hashes="%s  /cache/%s" % ("0" * 64, RUN))["bad"]
+    assert bad[0].startswith("%s from %s has sha256" % (RUN, shown)) and "S3cret" not in bad[0]
 
 
 def test_artifact_checksums_fill_in_and_override(knobs):

@@ -195,6 +195,19 @@ def test_upstream_online_with_mirrors_and_env(manifest, knobs, facts):
     assert (env["HTTPS_PROXY"], env["NPU_DEVICE"], env["MAX_JOBS"]) == ("http://proxy:3128", "A3", "8")  # merged last
 
 
+def test_upstream_credentials_stay_out_of_the_plan(manifest, knobs, facts):
+    """The plan is shown and its env becomes the task's environment (printed at -vvv): no password in either."""
+    out = upstream(manifest("seed"), knobs, facts, conda_pip_offline=False,
+                   conda_pip_index_url="https://u:S3cret@pypi.internal/simple",
+                   conda_pip_extra_index_urls=["https://v:S3cret2@a.internal/simple"],
+                   sglang_npu_upstream_env={"HTTPS_PROXY": "http://p:S3cret3@proxy:3128", "NO_PROXY": "localhost",
+                                            "PROXY_PASSWORD": "S3cret4"})
+    env = out["steps"][0]["env"]
+    assert (env["PIP_INDEX_URL"], env["PIP_EXTRA_INDEX_URL"]) == ("https://pypi.internal/simple", "https://a.internal/simple")
+    assert env["NO_PROXY"] == "localhost" and "HTTPS_PROXY" not in env and "PROXY_PASSWORD" not in env
+    assert "S3cret" not in repr(out)
+
+
 def test_upstream_online_without_index_knobs(manifest, knobs, facts):
     env = upstream(manifest("seed"), knobs, facts, conda_pip_offline=False)["steps"][0]["env"]
     assert not [k for k in env if k.startswith(("PIP_", "GIT_CONFIG"))]
