@@ -20,13 +20,13 @@ NODES ?= 2
 KEEP ?= 0
 INTEGRATION_JOBS ?= 2
 
-.PHONY: help deps apt venv collection rootfs knobs lint sanity unit simtest molecule integration \
-	test demo bench sim-up sim-down clean
+.PHONY: help deps apt venv collection rootfs knobs lint sanity unit package matrix simtest molecule \
+	integration test demo bench sim-up sim-down clean
 
 help:
 	@echo "make demo   boot a 2-node simulated Atlas 900 A2 cluster, run site.yml and a recipe dry run on it, tear it down (KEEP=1 keeps it)"
 	@echo "make test   lint, sanity, unit, simulator, molecule and integration tests, in that order"
-	@echo "make lint | sanity | unit | simtest | molecule | integration   one stage of make test"
+	@echo "make lint | sanity | unit | package | matrix | simtest | molecule | integration   one stage of make test"
 	@echo "make bench  benchmarks (see BENCHMARKS.md)"
 	@echo "make knobs  regenerate roles/*/defaults/main.yml, inventories/shared/knobs.yml and README's knob table"
 	@echo "make sim-up NAME=dev PROFILE=a2|a2-box16|a3 NODES=2 | make sim-down NAME=dev | make clean"
@@ -48,10 +48,11 @@ $(BIN)/.installed: requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	@touch $@
 
-# Lets `ascend_verl.cluster.*` resolve from this checkout (ansible.cfg collections_path).
-collection: $(COLLECTION_LINK)
-$(COLLECTION_LINK):
-	@mkdir -p $(dir $@) && ln -sfn ../../../.. $@
+# Lets `ascend_verl.cluster.*` resolve from this checkout (ansible.cfg collections_path).  A copy
+# that `ansible-galaxy collection install` put there would shadow the checkout: replaced by the link.
+collection:
+	@[ -L $(COLLECTION_LINK) ] || { rm -rf $(COLLECTION_LINK); mkdir -p $(dir $(COLLECTION_LINK)) && \
+		ln -sfn ../../../.. $(COLLECTION_LINK); }
 
 rootfs: deps
 	@$(SIM) rootfs >/dev/null
@@ -70,6 +71,14 @@ sanity: deps
 unit: deps
 	tests/pytest.sh unit tests/unit
 
+# The tarball (content, size), README's install path and the changelog: tests/release.
+package: deps
+	tests/pytest.sh package tests/release
+
+# Every supported ansible-core line: tools/matrix.py, README's compatibility section.
+matrix: deps
+	$(BIN)/python tools/matrix.py
+
 simtest: rootfs
 	tests/pytest.sh simulator tools/simcluster/tests
 
@@ -80,7 +89,7 @@ molecule: rootfs
 integration: rootfs
 	tests/pytest.sh integration tests/integration -n $(INTEGRATION_JOBS) --dist loadfile
 
-test: lint sanity unit simtest molecule integration
+test: lint sanity unit package matrix simtest molecule integration
 	@echo "make test: all stages passed"
 
 demo: rootfs

@@ -18,11 +18,9 @@ cd "$dest"
 # get-pip.py it downloads from ci-files.testing.ansible.com, which this network cannot
 # reach.  Give it an equivalent script instead: the interpreter's bundled pip (ensurepip)
 # then `pip install` with the same arguments, from PyPI.
-venv=$root/.venv-sanity
-if [ ! -x "$venv/bin/ansible-test" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "$(grep '^ansible-core==' "$root/requirements-dev.txt")"
-fi
+# The newest ansible-core line (its venv from tools/matrix.py's cache: the strictest rules);
+# make matrix runs the oldest line with SANITY_VENV set to that line's venv.
+venv=${SANITY_VENV:-$(python3 tools/matrix.py --venv newest)}
 pip_version=$(sed -n "s/.*pip='\([0-9.]*\)'.*/\1/p" \
   "$venv"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | head -n1)
 shim=$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py

@@ -124,13 +124,13 @@ def compare(offsets, threshold):
 
 # ---- what the time services say ------------------------------------------------------------
 
-def seconds(text):
-    """'+1.234ms' -> 0.001234, '-15us' -> -1.5e-05, '24.3ms (max: 5s)' -> 0.0243; None when
-    unreadable.  Only the first word counts."""
+def seconds(text, sign=1.0):
+    """'+1.234ms' -> 0.001234, '-15us' -> -1.5e-05, '24.3ms (max: 5s)' -> 0.0243, times sign; None
+    when unreadable.  Only the first word counts."""
     match = re.match(r"^\s*([+-]?\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|min)?(?:\s|$)", text or "")
     if not match:
         return None
-    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    return sign * float(match.group(1)) * _UNITS[match.group(2) or "s"]
 
 
 def _fields(text, sep=":"):
@@ -142,9 +142,11 @@ def _fields(text, sep=":"):
     return out
 
 
-def _seconds_field(value):
+def _seconds_field(value, sign=1.0):
+    # the sign is applied here, not by the caller: pylint 3.0 (ansible-core 2.16's sanity)
+    # does not see that a negated result was checked for None first
     match = re.match(r"^([+-]?\d+(?:\.\d+)?)\s+seconds?\b", value or "")
-    return float(match.group(1)) if match else None
+    return sign * float(match.group(1)) if match else None
 
 
 def parse_chronyc_tracking(text):
@@ -157,9 +159,7 @@ def parse_chronyc_tracking(text):
     stratum = int(f["stratum"]) if f.get("stratum", "").isdigit() else None
     leap = f.get("leap status", "")
     synced = leap.lower() != "not synchronised" and bool(leap) and stratum not in (0, None)
-    offset = _seconds_field(f.get("system time"))
-    if offset is not None and "slow" in f.get("system time", ""):
-        offset = -offset
+    offset = _seconds_field(f.get("system time"), -1.0 if "slow" in f.get("system time", "") else 1.0)
     ref = re.search(r"\(([^)]*)\)", f.get("reference id", ""))
     server = ref.group(1) if ref and ref.group(1) else None
     delay, dispersion = _seconds_field(f.get("root delay")), _seconds_field(f.get("root dispersion"))
@@ -176,10 +176,9 @@ def parse_timesync_status(text, synchronized=None):
     f = _fields(text)
     if not f and synchronized is None:
         return None
-    measured = seconds(f.get("offset"))
+    offset = seconds(f.get("offset"), -1.0)      # timesyncd's server minus node, negated
     distance = seconds(f.get("root distance"))
-    synced = synchronized if synchronized is not None else (measured is not None)
-    offset = -measured if measured is not None else None
+    synced = synchronized if synchronized is not None else (offset is not None)
     server = (f.get("server") or "").split(" ")[0] or None
     stratum = int(f["stratum"]) if f.get("stratum", "").isdigit() else None
     bound = abs(offset) + distance if synced and offset is not None and distance is not None else None

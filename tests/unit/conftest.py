@@ -7,6 +7,7 @@ imports exactly as it does when Ansible ships it to a node.
 """
 
 import os
+import shutil
 import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -16,7 +17,8 @@ if parts[-3:-1] == ["ansible_collections", "ascend_verl"] and parts[-1] == "clus
 else:
     COLLECTIONS = os.path.join(ROOT, "build", "collections")
     LINK = os.path.join(COLLECTIONS, "ansible_collections", "ascend_verl", "cluster")
-    if not os.path.exists(LINK):
+    if not os.path.islink(LINK):    # absent, or an installed copy that would shadow the checkout
+        shutil.rmtree(LINK, ignore_errors=True)
         os.makedirs(os.path.dirname(LINK), exist_ok=True)
         os.symlink(os.path.relpath(ROOT, os.path.dirname(LINK)), LINK)
 if COLLECTIONS not in sys.path:
