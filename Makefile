@@ -20,13 +20,13 @@ NODES ?= 2
 KEEP ?= 0
 INTEGRATION_JOBS ?= 2
 
-.PHONY: help deps apt venv collection rootfs knobs lint sanity unit package matrix simtest molecule \
-	integration test demo bench sim-up sim-down clean
+.PHONY: help deps apt venv collection rootfs knobs lint sanity unit package matrix browser simtest \
+	molecule integration test demo bench sim-up sim-down clean
 
 help:
 	@echo "make demo   boot a 2-node simulated Atlas 900 A2 cluster, run site.yml and a recipe dry run on it, tear it down (KEEP=1 keeps it)"
 	@echo "make test   lint, sanity, unit, simulator, molecule and integration tests, in that order"
-	@echo "make lint | sanity | unit | package | matrix | simtest | molecule | integration   one stage of make test"
+	@echo "make lint | sanity | unit | package | matrix | browser | simtest | molecule | integration   one stage of make test"
 	@echo "make bench  benchmarks (see BENCHMARKS.md)"
 	@echo "make knobs  regenerate roles/*/defaults/main.yml, inventories/shared/knobs.yml and README's knob table"
 	@echo "make sim-up NAME=dev PROFILE=a2|a2-box16|a3 NODES=2 | make sim-down NAME=dev | make clean"
@@ -79,6 +79,13 @@ package: deps
 matrix: deps
 	$(BIN)/python tools/matrix.py
 
+# The audit's HTML report in headless chromium (Debian's package, installed for this target only);
+# the page and its screenshot stay in reports/.
+browser: deps
+	@dpkg-query -W -f='$${Status}\n' chromium 2>/dev/null | grep -q '^install ok installed' || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	tests/pytest.sh browser tests/browser
+
 simtest: rootfs
 	tests/pytest.sh simulator tools/simcluster/tests
 
@@ -89,7 +96,7 @@ molecule: rootfs
 integration: rootfs
 	tests/pytest.sh integration tests/integration -n $(INTEGRATION_JOBS) --dist loadfile
 
-test: lint sanity unit package matrix simtest molecule integration
+test: lint sanity unit package matrix browser simtest molecule integration
 	@echo "make test: all stages passed"
 
 demo: rootfs
