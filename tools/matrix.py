@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """make matrix: the collection on every supported ansible-core line, as a user gets it.
 
 For each line: a venv (uv, cached in MATRIX_CACHE), the tarball built with that line's
