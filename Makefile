@@ -24,7 +24,7 @@ INTEGRATION_JOBS ?= 2
 	molecule integration test demo bench sim-up sim-down clean
 
 help:
-	@echo "make demo   boot a 2-node simulated Atlas 900 A2 cluster, run site.yml and a recipe dry run on it, tear it down (KEEP=1 keeps it)"
+	@echo "make demo   boot a fresh 2-node simulated Atlas 900 A2 cluster, run site.yml and a recipe dry run on it, tear it down (KEEP=1 keeps it); about 3 minutes"
 	@echo "make test   lint, sanity, unit, simulator, molecule and integration tests, in that order"
 	@echo "make lint | sanity | unit | package | matrix | browser | simtest | molecule | integration   one stage of make test"
 	@echo "make bench  benchmarks (see BENCHMARKS.md)"

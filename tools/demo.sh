@@ -3,7 +3,9 @@
 # addresses), run site.yml on it exactly as on real hardware (it ends with Ray up and the
 # smoke job on every NPU), check the seed's Qwen2.5-32B recipe against it (train.yml dry run),
 # print a short summary, and tear the cluster down unless KEEP=1.  Every demo provisions a
-# fresh cluster: several minutes (the node rootfs and the downloads are cached after the first).
+# fresh cluster and runs every stage on it, so every demo takes minutes: about three on two
+# cores once the node rootfs and the downloads are cached; the first run adds those (the
+# rootfs about a minute, the downloads as fast as PyPI answers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name=demo
