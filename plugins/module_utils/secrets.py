@@ -125,11 +125,11 @@ def pip_auth(args, username="", password="", hosts=()):
                 entries.setdefault(url_host(bare), (user, pw))
     if username and password:
         for host in hosts or []:
-            name = url_host(host) if "://" in str(host) else str(host).split(":")[0].lower()
+            name = url_host(host) if "://" in str(host) else str(host).split(":", maxsplit=1)[0].lower()
             if name:
                 entries.setdefault(name, (username, password))
-    lines = ["machine %s login %s password %s" % (_netrc_token(h, "host"), _netrc_token(u, "user"),
-                                                   _netrc_token(p, "password"))
+    lines = ["machine %s login %s password %s"
+             % (_netrc_token(h, "host"), _netrc_token(u, "user"), _netrc_token(p, "password"))
              for h, (u, p) in sorted(entries.items())]
     return {"args": strip_userinfo(list(args or [])), "netrc": "\n".join(lines) + "\n" if lines else "",
             "hosts": sorted(entries)}

@@ -32,9 +32,9 @@ class Mirror:
                 if mirror.credentials is None:
                     return True
                 header = self.headers.get("Authorization") or ""
-                scheme, _, blob = header.partition(" ")
+                scheme, dummy, blob = header.partition(" ")
                 try:
-                    user, _, password = base64.b64decode(blob.strip()).decode("utf-8").partition(":")
+                    user, dummy, password = base64.b64decode(blob.strip()).decode("utf-8").partition(":")
                 except (binascii.Error, UnicodeDecodeError):
                     return False
                 if scheme.lower() == "basic" and (user, password) == mirror.credentials:
