@@ -48,6 +48,7 @@ document.getElementById("probe").textContent = JSON.stringify({
 });
 </script>"""
 
+
 def fleet():
     hosts = dict(("node%d" % i, {"versions": dict(GOOD)}) for i in range(1, 65))
     hosts["node7"]["versions"]["driver"] = "25.2.0"          # off the manifest
