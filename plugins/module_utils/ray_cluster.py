@@ -44,7 +44,9 @@ deadline = time.time() + req["timeout"]
 
 # The head's service is up before anyone asks (ray start returns once the GCS listens): a GCS
 # that stays silent for GCS_GRACE seconds is down, and waiting for nodes to join it is pointless.
-GCS_GRACE = req.get("gcs_grace", 30)
+# 90 s is what the head's own start is allowed (its service restarts a start that fails, e.g. a
+# dashboard that misses Ray's 20 s on loaded cores, so the GCS can be away for a while).
+GCS_GRACE = req.get("gcs_grace", 90)
 heard = time.time()
 while True:
     try:

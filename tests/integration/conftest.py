@@ -48,6 +48,42 @@ def failures(out):
     return found
 
 
+# Files that take one cluster in turn, in this order (one xdist group, so one worker runs them):
+# test_site installs it, test_verify faults the converged cluster, test_site_upgrade upgrades it.
+# Every other file is a group of its own (its module-scoped cluster on one worker).
+SHARED_A2X3 = ("test_site.py", "test_verify.py", "test_site_upgrade.py")
+# The order groups are handed out (make integration: --dist loadgroup --no-loadscope-reorder).
+# Each of the two workers takes two groups up front, so the two long ones go to different
+# workers, each with a short one; the rest go to whichever finishes first.
+GROUP_ORDER = ("a2x3", "test_python.py", "test_mirror.py", "test_a3.py")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    def group(item):
+        name = os.path.basename(str(item.fspath))
+        return "a2x3" if name in SHARED_A2X3 else name
+
+    def key(pair):
+        position, item = pair
+        g = group(item)
+        name = os.path.basename(str(item.fspath))
+        return (GROUP_ORDER.index(g) if g in GROUP_ORDER else len(GROUP_ORDER),
+                SHARED_A2X3.index(name) if name in SHARED_A2X3 else 0, position)
+
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group(item)))
+    items[:] = [item for dummy, item in sorted(enumerate(items), key=key)]
+
+
+@pytest.fixture(scope="session")
+def a2x3():
+    """Three Atlas 900 A2 PODc nodes, RoCE ports unaddressed (the fabric stage addresses them)."""
+    c = simkit.Cluster("itest", "a2", 3, unaddressed=True).up()
+    yield c
+    c.down()
+
+
 @pytest.fixture(scope="session")
 def artifacts(tmp_path_factory):
     """Installer stand-ins of both stacks for this machine's architecture: {stack: dir}."""
@@ -75,6 +111,13 @@ def env_versions(cluster, node, names, env="/opt/miniforge3/envs/verl-sglang"):
 
 
 HCCN_TOOL = "/usr/local/Ascend/driver/tools/hccn_tool"
+
+
+def versions(cluster, node):
+    """[driver version, firmware version] from the node's version.info files (what exists)."""
+    out = cluster.ssh(node, "cat /usr/local/Ascend/driver/version.info /usr/local/Ascend/firmware/version.info "
+                            "2>/dev/null | grep ^Version=", check=False).stdout.split()
+    return [v.split("=", 1)[1] for v in out]
 
 
 def inventory_vars(cluster):
