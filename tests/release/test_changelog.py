@@ -25,6 +25,7 @@ def test_changelog_is_generated_from_fragments(tmp_path):
         assert done.returncode == 0 and done.stdout.strip() == "", done.stdout
     # generate in a copy: the checkout's CHANGELOG.rst must be exactly what it writes
     copy = tmp_path / "c"
+    copy.mkdir()
     for name in ("galaxy.yml", "CHANGELOG.rst", "changelogs", "plugins", "roles", "meta"):
         src = os.path.join(REPO, name)
         (shutil.copytree if os.path.isdir(src) else shutil.copy2)(src, str(copy / name))
