@@ -25,7 +25,7 @@ INTEGRATION_JOBS ?= 2
 
 help:
 	@echo "make demo   boot a fresh 2-node simulated Atlas 900 A2 cluster, run site.yml and a recipe dry run on it, tear it down (KEEP=1 keeps it); about 3 minutes"
-	@echo "make test   lint, sanity, unit, simulator, molecule and integration tests, in that order"
+	@echo "make test   lint, sanity, unit, package, matrix, browser, simulator, molecule and integration tests, in that order"
 	@echo "make lint | sanity | unit | package | matrix | browser | simtest | molecule | integration   one stage of make test"
 	@echo "make bench  benchmarks (see BENCHMARKS.md)"
 	@echo "make knobs  regenerate roles/*/defaults/main.yml, inventories/shared/knobs.yml and README's knob table"
