@@ -33,7 +33,7 @@ reap_one() {
 for s in $scenarios; do
   while [ "${#pid_of[@]}" -ge "$jobs" ]; do reap_one; done
   started[$s]=$SECONDS
-  molecule test -s "$s" >"$logs/$s.log" 2>&1 &
+  molecule test -s "$s" </dev/null >"$logs/$s.log" 2>&1 &
   pid_of[$s]=$!
 done
 while [ "${#pid_of[@]}" -gt 0 ]; do reap_one; done

@@ -18,7 +18,7 @@ def playbook(inventory, *args, extra_env=None):
     env, results = simkit.results_env()
     env.update(extra_env or {})
     proc = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "-i", inventory]
-                          + list(args), cwd=REPO, env=env, stdout=subprocess.PIPE,
+                          + list(args), cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, universal_newlines=True, check=False)
     try:
         with open(results) as f:

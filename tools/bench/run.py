@@ -58,7 +58,7 @@ def mem_available_mb():
 
 
 def run(argv, **kwargs):
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True, check=False, **kwargs)
     if proc.returncode != 0:
         raise RuntimeError("%s failed (%d): %s" % (" ".join(argv), proc.returncode, proc.stdout[-2000:]))

@@ -123,7 +123,7 @@ class Cluster:
         env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = tempfile.mkdtemp(prefix="simtest-cp-")
         argv = [os.path.join(VENV_BIN, "ansible"), "-i", self.inventory, pattern, "-m", module,
                 "-T", str(timeout)] + (["-a", args] if args else [])
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               universal_newlines=True, env=env, check=False)
         try:
             with open(results) as f:

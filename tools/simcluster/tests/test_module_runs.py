@@ -42,7 +42,7 @@ def counted_ping(cluster, pattern="npu_nodes"):
     env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = tempfile.mkdtemp(prefix="simtest-cp-")
     argv = [os.path.join(simkit.VENV_BIN, "ansible"), "-i", cluster.inventory, pattern,
             "-m", "ansible.builtin.ping", "-e", "ansible_python_interpreter=" + COUNTED]
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True, env=env, check=False)
     assert proc.returncode == 0, proc.stdout[-2000:]
     with open(results) as f:
