@@ -92,10 +92,10 @@ simtest: rootfs
 molecule: rootfs
 	tests/molecule.sh
 
-# One worker per cluster: a file with its own cluster, or the files that share one in turn
-# (tests/integration/conftest.py groups them); each group runs its tests in order.
+# One worker per test file (each file boots its own cluster and runs its tests in order), the
+# long files first (tests/integration/conftest.py orders them).
 integration: rootfs
-	tests/pytest.sh integration tests/integration -n $(INTEGRATION_JOBS) --dist loadgroup --no-loadscope-reorder
+	tests/pytest.sh integration tests/integration -n $(INTEGRATION_JOBS) --dist loadfile --no-loadscope-reorder
 
 test: lint sanity unit package matrix browser simtest molecule integration
 	@echo "make test: all stages passed"

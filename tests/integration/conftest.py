@@ -48,40 +48,20 @@ def failures(out):
     return found
 
 
-# Files that take one cluster in turn, in this order (one xdist group, so one worker runs them):
-# test_site installs it, test_verify faults the converged cluster, test_site_upgrade upgrades it.
-# Every other file is a group of its own (its module-scoped cluster on one worker).
-SHARED_A2X3 = ("test_site.py", "test_verify.py", "test_site_upgrade.py")
-# The order groups are handed out (make integration: --dist loadgroup --no-loadscope-reorder).
-# Each of the two workers takes two groups up front, so the two long ones go to different
-# workers, each with a short one; the rest go to whichever finishes first.
-GROUP_ORDER = ("a2x3", "test_python.py", "test_mirror.py", "test_a3.py")
+# The order files are handed to the xdist workers (make integration: --dist loadfile
+# --no-loadscope-reorder; each file boots its own cluster and runs its tests in order). Each of
+# the two workers takes two files up front, so the two long ones go to different workers, each
+# with a short one; the rest go to whichever finishes first.
+FILE_ORDER = ("test_site.py", "test_python.py", "test_mirror.py", "test_a3.py")
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    def group(item):
-        name = os.path.basename(str(item.fspath))
-        return "a2x3" if name in SHARED_A2X3 else name
-
     def key(pair):
         position, item = pair
-        g = group(item)
         name = os.path.basename(str(item.fspath))
-        return (GROUP_ORDER.index(g) if g in GROUP_ORDER else len(GROUP_ORDER),
-                SHARED_A2X3.index(name) if name in SHARED_A2X3 else 0, position)
+        return (FILE_ORDER.index(name) if name in FILE_ORDER else len(FILE_ORDER), position)
 
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(group(item)))
     items[:] = [item for dummy, item in sorted(enumerate(items), key=key)]
-
-
-@pytest.fixture(scope="session")
-def a2x3():
-    """Three Atlas 900 A2 PODc nodes, RoCE ports unaddressed (the fabric stage addresses them)."""
-    c = simkit.Cluster("itest", "a2", 3, unaddressed=True).up()
-    yield c
-    c.down()
 
 
 @pytest.fixture(scope="session")
