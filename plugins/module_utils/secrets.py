@@ -41,11 +41,6 @@ def url_host(url):
     return match.group("host").lower() if match else ""
 
 
-def mask_url(url):
-    """'http://u:p@h/x' -> 'http://u:***@h/x'; a URL without a password is returned as it is."""
-    return mask_text(url)
-
-
 def strip_userinfo(text):
     """Every URL in the text (a string, or each string of a list) without USER[:PASSWORD]@."""
     if isinstance(text, (list, tuple)):

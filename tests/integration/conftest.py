@@ -1,7 +1,9 @@
 """Integration tests run the collection's real playbooks against simulated clusters."""
 
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -75,6 +77,21 @@ def artifacts(tmp_path_factory):
         gen.generate(stack, str(target), os.uname().machine)
         out[stack] = str(target)
     return out
+
+
+@contextlib.contextmanager
+def seed_mirror(cluster, artifacts, tmp_path_factory, *auth):
+    """The seed line's artifacts (a copy the test may spoil) served over HTTP to the cluster's
+    nodes by the simulator's mirror; auth = (user, password) makes it refuse anyone else."""
+    sys.path.insert(0, simkit.TOOL)
+    from sim.mirror import Mirror  # noqa: E402  pylint: disable=import-outside-toplevel
+    root = str(tmp_path_factory.mktemp("mirror") / "seed")
+    shutil.copytree(artifacts["seed"], root)
+    m = Mirror(cluster.registry["plan"]["host_ip"], root, *auth)
+    try:
+        yield m
+    finally:
+        m.close()
 
 
 def stack_args(artifacts, stack="seed", *more):

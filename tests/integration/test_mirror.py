@@ -8,14 +8,11 @@ file order."""
 import hashlib
 import os
 import shutil
-import sys
 
 import pytest
 
-from conftest import failures, playbook, simkit
+from conftest import failures, playbook, seed_mirror, simkit
 
-sys.path.insert(0, simkit.TOOL)
-from sim.mirror import Mirror  # noqa: E402  (the simulator's HTTP mirror)
 
 TOOLKIT_INFO = "/usr/local/Ascend/ascend-toolkit/latest/$(uname -m)-linux/ascend_toolkit_install.info"
 
@@ -29,11 +26,8 @@ def node():
 
 @pytest.fixture(scope="module")
 def mirror(node, artifacts, tmp_path_factory):
-    root = str(tmp_path_factory.mktemp("mirror") / "seed")
-    shutil.copytree(artifacts["seed"], root)
-    m = Mirror(node.registry["plan"]["host_ip"], root)
-    yield m
-    m.close()
+    with seed_mirror(node, artifacts, tmp_path_factory) as m:
+        yield m
 
 
 def system(node, mirror):

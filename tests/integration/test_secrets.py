@@ -9,16 +9,12 @@ password set in plain text but not about a vaulted one.  In file order."""
 
 import base64
 import os
-import shutil
 import subprocess
-import sys
 
 import pytest
 
-from conftest import REPO, failures, playbook, simkit
+from conftest import REPO, failures, playbook, seed_mirror, simkit
 
-sys.path.insert(0, simkit.TOOL)
-from sim.mirror import Mirror  # noqa: E402  (the simulator's HTTP mirror)
 
 USER = "siteuser"
 PASSWORD = "Kn0b-Pa55word"        # the credential knob: the one the mirror takes
@@ -38,11 +34,8 @@ def node():
 
 @pytest.fixture(scope="module")
 def mirror(node, artifacts, tmp_path_factory):
-    root = str(tmp_path_factory.mktemp("secmirror") / "seed")
-    shutil.copytree(artifacts["seed"], root)
-    m = Mirror(node.registry["plan"]["host_ip"], root, USER, PASSWORD)
-    yield m
-    m.close()
+    with seed_mirror(node, artifacts, tmp_path_factory, USER, PASSWORD) as m:
+        yield m
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,13 @@ the checkout keeps using itself, the rest of the machine the installed copy."""
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 import pytest
 import yaml
+
+from checkout import copy_checkout
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.dirname(sys.executable)
@@ -46,14 +47,7 @@ def origin(cwd, home, config=None):
 @pytest.fixture
 def checkout(tmp_path):
     """A fresh checkout: the repository's files (tracked and new), no build/."""
-    dest = tmp_path / "checkout"
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                            stdout=subprocess.PIPE, check=True).stdout.decode().split("\0")
-    for rel in filter(None, listed):
-        src = os.path.join(REPO, rel)
-        if os.path.lexists(src):
-            os.makedirs(os.path.join(str(dest), os.path.dirname(rel)), exist_ok=True)
-            shutil.copy2(src, os.path.join(str(dest), rel), follow_symlinks=False)
+    dest = copy_checkout(tmp_path / "checkout")
     home = tmp_path / "home"
     home.mkdir()
     return dest, home

@@ -8,12 +8,13 @@ and from a copy with junk added, to prove the check catches it.
 import fnmatch
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
 
 import pytest
+
+from checkout import copy_checkout
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 GALAXY = os.path.join(os.path.dirname(sys.executable), "ansible-galaxy")
@@ -78,15 +79,7 @@ def test_the_release_tarball_is_clean(tmp_path):
 @pytest.fixture(scope="module")
 def copy(tmp_path_factory):
     """The checkout's own files (tracked and new, not ignored), as a build would see them."""
-    dest = tmp_path_factory.mktemp("checkout")
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                            stdout=subprocess.PIPE, check=True).stdout.decode().split("\0")
-    for rel in filter(None, listed):
-        src = os.path.join(REPO, rel)
-        if os.path.isfile(src):
-            os.makedirs(os.path.join(str(dest), os.path.dirname(rel)), exist_ok=True)
-            shutil.copy2(src, os.path.join(str(dest), rel), follow_symlinks=False)
-    return dest
+    return copy_checkout(tmp_path_factory.mktemp("checkout"))
 
 
 @pytest.mark.parametrize("junk, expect", [

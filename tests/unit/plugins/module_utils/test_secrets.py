@@ -29,7 +29,7 @@ def test_url_credentials_the_knobs_win_over_the_url():
 def test_mask_text():
     text = "node1: cannot read http://USER:S3cret!@10.0.0.1:8080/ascend/SHA256SUMS and https://tok@h/ too"
     assert s.mask_text(text) == "node1: cannot read http://USER:***@10.0.0.1:8080/ascend/SHA256SUMS and https://tok@h/ too"
-    assert s.mask_url("http://u:p@h/x") == "http://u:***@h/x"
+    assert s.mask_text("http://u:p@h/x") == "http://u:***@h/x"
     assert s.mask_text("Status 401 for S3cretPass and ab", ["S3cretPass", "ab", "", None]) == "Status 401 for *** and ab"
     assert s.mask_text(["http://a:b@h", "x"]) == ["http://a:***@h", "x"]
     assert s.mask_text(None) == ""
