@@ -12,7 +12,7 @@ is reported as down and its peers are not blamed for failing to reach it.
 import re
 from collections import Counter, defaultdict
 
-from ansible_collections.ascend_verl.cluster.plugins.module_utils import clock
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import clock, hardware, hccn
 
 HEALTHY_NET = "Success"
 
@@ -41,6 +41,103 @@ def _local_problems(dev):
     if not found:
         return None
     return found[0][0], ", ".join(msg for dummy, msg in found)
+
+
+# What a port is held to when the caller names nothing (the verify role's knobs say the same).
+PORT_DEFAULTS = {"product": None, "speed_mbps": None, "speed_source": None, "duplex": None, "require_lldp": False, "optical_temp_max_c": 70.0,
+                 "optical_rx_power_min_mw": 0.1, "optical_tx_power_min_mw": 0.1, "error_growth_max": 0}
+
+
+def port_expectations(product=None, speed_mbps=0, **thresholds):
+    """The port checks' expectations: speed and duplex from the product's data
+    (hardware.PORTS) unless `speed_mbps` (> 0) overrides the speed, plus the thresholds."""
+    speed, duplex = hardware.expected_port(product)
+    out = dict(PORT_DEFAULTS, **dict((k, v) for k, v in thresholds.items() if v is not None))
+    out.update(product=product, speed_mbps=speed_mbps or speed, duplex=duplex,
+               speed_source="set" if speed_mbps else "%s's" % product if speed else None)
+    return out
+
+
+def _majority(values):
+    """The most common value (the smaller on a tie), None when there are fewer than two."""
+    counts = Counter(values)
+    if sum(counts.values()) < 2:
+        return None
+    top = max(counts.values())
+    return min(v for v, n in counts.items() if n == top)
+
+
+def _optical_problems(optical, expect):
+    if not optical or not optical.get("present"):
+        return []           # no optical module (a copper cable): nothing to hold it to
+    found = []
+    temp = optical.get("temperature_c")
+    if temp is not None and temp > expect["optical_temp_max_c"]:
+        found.append("temperature %g C above %g C" % (temp, expect["optical_temp_max_c"]))
+    for side, key in (("Rx", "rx_power_mw"), ("Tx", "tx_power_mw")):
+        limit = expect["optical_%s_power_min_mw" % side.lower()]
+        low = [(i, p) for i, p in enumerate(optical.get(key) or []) if p < limit]
+        if low:
+            found.append("%s power %s below %g mW" % (
+                side, ", ".join("%.4f mW (lane %d)" % (p, i) for i, p in low), limit))
+    return found
+
+
+def _stat_after(conn):
+    return dict((s["phy_id"], s.get("stat")) for s in conn.get("stat") or [])
+
+
+def _error_growth(before, after):
+    """{counter: (before, after)} of the error counters that grew."""
+    grown = {}
+    for name, value in hccn.error_counters(after).items():
+        if name in (before or {}) and value > before[name]:
+            grown[name] = (before[name], value)
+    return grown
+
+
+def _check_ports(out, hosts, names, local, expect):
+    """Port health in depth: speed and duplex against the product's, LLDP neighbour (when
+    required), optical module temperature and power, error counters around the ping stage,
+    the HCCS between the two dies of an A3 NPU.  Only what hccn_info was asked for is judged."""
+    expect = dict(PORT_DEFAULTS, **(expect or {}))
+    ports = []
+    for host in names:
+        data = hosts[host]
+        for dev in ((data.get("hccn") or {}).get("hccn") or {}).get("devices") or []:
+            ports.append((host, dev, _stat_after(data.get("connectivity") or {})))
+    up = [(h, d) for h, d, dummy in ports if d.get("link") in (None, "UP") and (h, d["phy_id"]) not in local]
+    speed, why = expect.get("speed_mbps"), expect.get("speed_source") or "set"
+    if not speed:
+        speed, why = _majority([d["speed"] for h, d in up if d.get("speed")]), "most ports'"
+    for host, dev in up:
+        phy = dev["phy_id"]
+        if speed and dev.get("speed") is not None and dev["speed"] != speed:
+            out.add(host, phy, "speed", "speed %d Mb/s, expected %d Mb/s (%s)" % (dev["speed"], speed, why))
+        if expect.get("duplex") and dev.get("duplex") and dev["duplex"] != expect["duplex"]:
+            out.add(host, phy, "duplex", "duplex %s, expected %s" % (dev["duplex"], expect["duplex"]))
+        if expect.get("require_lldp") and "lldp" in dev and not dev["lldp"]:
+            out.add(host, phy, "lldp", "no LLDP neighbour (hccn_tool -lldp -g shows no Ifname): which switch port?")
+    for host in names:
+        for entry in ((hosts[host].get("connectivity") or {}).get("stat") or []):
+            if entry.get("error"):
+                out.add(host, entry["phy_id"], "hccn", entry["error"])
+    for host, dev, after in ports:
+        phy = dev["phy_id"]
+        problems = _optical_problems(dev.get("optical"), expect)
+        if problems:
+            out.add(host, phy, "optical", "optical module " + "; ".join(problems))
+        if dev.get("stat") is not None and after.get(phy) is not None:
+            grown = _error_growth(dev["stat"], after[phy])
+            total = sum(b - a for a, b in grown.values())
+            if grown and total > expect["error_growth_max"]:
+                out.add(host, phy, "errors", "error counters grew during the ping stage (%d, more than %d): %s" % (
+                    total, expect["error_growth_max"], ", ".join(
+                        "%s %d -> %d" % (k, a, b) for k, (a, b) in sorted(grown.items()))))
+        hccs = dev.get("hccs")
+        if hccs and not hccs.get("ok"):
+            out.add(host, phy, "hccs", "HCCS ping to the other die of its NPU (device %s, %s) fails: %s" % (
+                hccs.get("peer"), hccs.get("address") or "no vnic address", hccs.get("message") or "no answer"))
 
 
 def _check_health(out, host, health):
@@ -187,10 +284,11 @@ def _check_ray(out, hosts, names, down):
                                       sum(n["expected"] for n in smoke.values()))}
 
 
-def diagnose(hosts, check_env=True, clock_threshold=None):
+def diagnose(hosts, check_env=True, clock_threshold=None, ports=None):
     """hosts: {name: {unreachable, msg, health, hccn, connectivity, env, fabric}} -> result dict, where
     health, hccn and connectivity are the registered results of the node modules and fabric the
-    address plan's verdict on the ports (plans/fabric.py with ports_only)."""
+    address plan's verdict on the ports (plans/fabric.py with ports_only).  `ports`: what the
+    ports are held to (port_expectations())."""
     names = sorted(hosts, key=natural_key)
     out = _Failures()
     down = [h for h in names if hosts[h].get("unreachable")]
@@ -229,6 +327,7 @@ def diagnose(hosts, check_env=True, clock_threshold=None):
             count = len(npu["devices"]) if npu.get("devices") is not None else None
             _check_env(out, host, data.get("env"), count)
     _check_tls(out, tls)
+    _check_ports(out, hosts, [h for h in names if h not in down], local, ports)
     spread = _check_clocks(out, hosts, [h for h in names if h not in down], clock_threshold)
     ray = _check_ray(out, hosts, names, down)
     _check_probes(out, probes, local, local_failure)

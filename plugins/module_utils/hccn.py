@@ -85,10 +85,143 @@ def _first_line(text):
 
 FIELD_NAMES = tuple(f[0] for f in FIELDS)
 
+# Port health in depth (ascend_tools_formats.md section 2): asked only when named in `fields`,
+# and only then a key of the device (the address plan's readers keep their compact ports).
+# field -> hccn_tool command; `hccs` is asked after every device's `vnic` is known.
+HEALTH_FIELDS = (
+    ("speed", "speed"),         # `Speed: 100000 Mb/s`
+    ("duplex", "duplex"),       # `Duplex: Full` [assumed shape, see parse_duplex]
+    ("lldp", "lldp"),           # the neighbour's port, from `Ifname: 400GE1/1/20:2`
+    ("optical", "optical"),     # present, temperature, Tx/Rx power per lane
+    ("stat", "stat"),           # `packet statistics:` then `name:count` lines
+    ("vnic", "vnic"),           # A3: the virtual NIC address HCCS pings (`ipaddr:<ip>`)
+)
+HEALTH_NAMES = tuple(f[0] for f in HEALTH_FIELDS) + ("hccs",)
+ALL_FIELDS = FIELD_NAMES + HEALTH_NAMES
+
+_SPEED = re.compile(r"Speed:\s*(\d+)\s*Mb/s")
+_DUPLEX = re.compile(r"Duplex\s*:\s*(\S+)", re.I)
+_IFNAME = re.compile(r"^\s*Ifname:\s*(\S+)", re.M)
+_KEY_VALUE = re.compile(r"^[ \t]*([A-Za-z][\w \t]*?)[ \t]*:[ \t]*(.*?)[ \t]*$", re.M)
+_COUNTER = re.compile(r"^[ \t]*(\w+):[ \t]*(\d+)[ \t]*$", re.M)
+_LANE = re.compile(r"^(tx|rx) power(\d+)$")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+# Error counters of `-stat -g`: the sample's roce_qp_status_err_num and the like
+# (a name with an err/error/bad/drop/fcs/crc word); packet, octet and pause counters are not.
+ERROR_COUNTER = re.compile(r"(?:^|_)(?:err|errs|error|errors|bad|drop|dropped|fcs|crc)(?:_|$)")
+_HCCS_OK = re.compile(r"ping success", re.I)
+_HCCS_FAIL = re.compile(r"ping fail", re.I)
+
+
+def parse_speed(text):
+    """`Speed: 100000 Mb/s` -> 100000 (Mb/s), None when absent."""
+    match = _SPEED.search(text)
+    return int(match.group(1)) if match else None
+
+
+def parse_duplex(text):
+    """`Duplex: Full` -> "full".  No public sample of `-duplex -g` was found; MindCluster's
+    fault-diagnosis collector reads the last line, splits it at ":" and takes the value when the
+    key holds "Duplex", which this follows."""
+    match = _DUPLEX.search(text)
+    return match.group(1).lower() if match else None
+
+
+def parse_lldp(text):
+    """The neighbour's port (`Ifname:` of the Port ID TLV), None when no neighbour is shown."""
+    match = _IFNAME.search(text)
+    return match.group(1) if match else None
+
+
+def _number(text):
+    match = _NUMBER.search(text)
+    return float(match.group(0)) if match else None
+
+
+def parse_optical(text):
+    """`-optical -g` -> {present, temperature_c, tx_power_mw: [lane 0..], rx_power_mw: [...]};
+    None when the answer has no `present` line.  `present: not present` (a copper cable) is
+    present False."""
+    values = dict((k.strip().lower(), v) for k, v in _KEY_VALUE.findall(text))
+    if "present" not in values:
+        return None
+    lanes = {"tx": {}, "rx": {}}
+    for key, value in values.items():
+        match = _LANE.match(key)
+        if match and _number(value) is not None:
+            lanes[match.group(1)][int(match.group(2))] = _number(value)
+    temp = values.get("temperature")
+    return {"present": values["present"].strip().lower() == "present",
+            "temperature_c": _number(temp) if temp else None,
+            "tx_power_mw": [lanes["tx"][i] for i in sorted(lanes["tx"])],
+            "rx_power_mw": [lanes["rx"][i] for i in sorted(lanes["rx"])]}
+
+
+def parse_stat(text):
+    """`-stat -g` -> {counter: int}; None when there is none."""
+    counters = dict((name, int(value)) for name, value in _COUNTER.findall(text))
+    return counters or None
+
+
+def error_counters(counters):
+    """The error counters among `-stat -g`'s (ERROR_COUNTER)."""
+    return dict((k, v) for k, v in (counters or {}).items() if ERROR_COUNTER.search(k))
+
+
+def parse_hccs_ping(text):
+    """`-hccs_ping -g address A`: one `This pkt ping success` line per answered packet (the
+    failure line is not in our references: any line with "ping fail" counts as one lost packet)
+    -> {sent, received, loss_pct}, None when no packet line is there."""
+    received = len(_HCCS_OK.findall(text))
+    sent = received + len(_HCCS_FAIL.findall(text))
+    if not sent:
+        return None
+    return {"sent": sent, "received": received, "loss_pct": round(100.0 * (sent - received) / sent, 2)}
+
+
+def _parse_health(field, text):
+    if field == "speed":
+        return parse_speed(text)
+    if field == "duplex":
+        return parse_duplex(text)
+    if field == "lldp":
+        return parse_lldp(text)
+    if field == "optical":
+        return parse_optical(text)
+    if field == "stat":
+        return parse_stat(text)
+    if field == "vnic":
+        return parse_ip(text)[0]
+    raise KeyError(field)
+
+
+def sio_peer(phy_id):
+    """On A3 the other die of the same NPU (phy-id = npu * 2 + die)."""
+    return phy_id ^ 1
+
+
+def hccs_ping(runner, dev, peer):
+    """Ping the other die of this NPU over HCCS (its vnic address) -> the `hccs` entry."""
+    entry = {"peer": peer["phy_id"], "address": peer.get("vnic"), "ok": False,
+             "sent": None, "received": 0, "loss_pct": 100.0, "message": None}
+    if not peer.get("vnic"):
+        entry["message"] = "device %d has no vnic address (hccn_tool -vnic -g)" % peer["phy_id"]
+        return entry
+    rc, out = runner(["-i", str(dev["phy_id"]), "-hccs_ping", "-g", "address", peer["vnic"]])
+    summary = parse_hccs_ping(out)
+    if summary:
+        entry.update(summary)
+    entry["ok"] = rc == 0 and bool(summary) and summary["received"] == summary["sent"]
+    if not entry["ok"]:
+        entry["message"] = ("%d of %d packets answered" % (summary["received"], summary["sent"]) if summary
+                            else _first_line(out) or "hccn_tool exited %d" % rc)
+    return entry
+
 
 def device_info(runner, phy_id, fields=FIELD_NAMES):
     """What `hccn_info` reports for one device: the address always, then each of `fields`
-    (the others stay None, not asked); failed questions go to `errors`."""
+    (the others of FIELDS stay None, not asked; those of HEALTH_FIELDS are left out); failed
+    questions go to `errors`.  An `-lldp -g` that fails silently is no neighbour, not an error."""
     dev = {"phy_id": phy_id, "address": None, "netmask": None, "errors": []}
     rc, out = runner(["-i", str(phy_id), "-ip", "-g"])
     if rc == 0:
@@ -103,6 +236,13 @@ def device_info(runner, phy_id, fields=FIELD_NAMES):
         dev[field] = parse_field(field, out) if rc == 0 else None
         if rc != 0:
             dev["errors"].append("-%s -g: %s" % (cmd, _first_line(out)))
+    for field, cmd in HEALTH_FIELDS:
+        if field not in fields and not (field == "vnic" and "hccs" in fields):
+            continue
+        rc, out = runner(["-i", str(phy_id), "-" + cmd, "-g"])
+        dev[field] = _parse_health(field, out) if rc == 0 else None
+        if rc != 0 and not (field == "lldp" and not out.strip()):
+            dev["errors"].append("-%s -g: %s" % (cmd, _first_line(out) or "hccn_tool exited %d" % rc))
     return dev
 
 
@@ -131,4 +271,23 @@ def collect(runner, ids, workers=8, fields=FIELD_NAMES):
         return first if args == probe else runner(args)
 
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(ids)))) as pool:
-        return list(pool.map(lambda i: device_info(ask, i, fields), ids)), None
+        devices = list(pool.map(lambda i: device_info(ask, i, fields), ids))
+        if "hccs" in fields:
+            by_id = dict((d["phy_id"], d) for d in devices)
+            pairs = [(d, by_id.get(sio_peer(d["phy_id"]))) for d in devices]
+            results = pool.map(lambda pair: hccs_ping(runner, pair[0], pair[1]) if pair[1] else None, pairs)
+            for dev, entry in zip(devices, results):
+                dev["hccs"] = entry
+    return devices, None
+
+
+def stat_all(runner, ids, workers=8):
+    """`-stat -g` of each device -> [{phy_id, stat, error}] (the read after the ping stage)."""
+    def one(phy_id):
+        rc, out = runner(["-i", str(phy_id), "-stat", "-g"])
+        return {"phy_id": phy_id, "stat": parse_stat(out) if rc == 0 else None,
+                "error": None if rc == 0 else "-stat -g: " + (_first_line(out) or "hccn_tool exited %d" % rc)}
+    if not ids:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(ids)))) as pool:
+        return list(pool.map(one, ids))

@@ -60,6 +60,13 @@ options:
   hccn_tool_path:
     description: Path of hccn_tool, found as in M(ascend_verl.cluster.hccn_info) by default.
     type: path
+  stat_devices:
+    description:
+      - After the probes, read C(hccn_tool -i <dev> -stat -g) of these devices (phy ids), in the same run - the
+        second read of the error counters that M(ascend_verl.cluster.hccn_info) read before the probes.
+    type: list
+    elements: int
+    default: []
 extends_documentation_fragment:
   - ascend_verl.cluster.attributes
 """
@@ -100,6 +107,13 @@ tcp:
   elements: dict
   sample:
     - {src_host: node1, dst_host: node2, address: 198.18.0.12, port: 6379, state: refused}
+stat:
+  description: The counters of each of O(stat_devices) after the probes; C(stat) null and C(error) set when unreadable.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {phy_id: 0, stat: {roce_qp_status_err_num: 0, nic_tx_all_pkg_num: 122410}, error: null}
 summary:
   description: Counts.
   returned: always
@@ -122,6 +136,7 @@ def main():
             tcp_timeout=dict(type="float", default=2.0),
             parallel=dict(type="int", default=32),
             hccn_tool_path=dict(type="path"),
+            stat_devices=dict(type="list", elements="int", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -135,17 +150,20 @@ def main():
     except ValueError as err:
         module.fail_json(msg=str(err))
     tool = hccn.find_tool(p["hccn_tool_path"])
-    if probes and tool is None:
+    if (probes or p["stat_devices"]) and tool is None:
         module.fail_json(msg="hccn_tool not found: the NPU driver is not installed")
     targets = [dict(src_host=p["host"], dst_host=h["host"], address=h["address"], port=port)
                for h in p["hosts"] if h["host"] != p["host"] and h.get("address") for port in ports]
-    pings, tcp = connectivity.run_all(lambda args: hccn.run(module.run_command, tool, args, timeout=60), probes, targets,
-                                      p["parallel"], p["tcp_timeout"])
+    def runner(args):
+        return hccn.run(module.run_command, tool, args, timeout=60)
+
+    pings, tcp = connectivity.run_all(runner, probes, targets, p["parallel"], p["tcp_timeout"])
+    stat = hccn.stat_all(runner, p["stat_devices"], p["parallel"])
     for probe in pings:
         probe["src_host"] = p["host"]
     summary = dict(probes=len(pings), failed=sum(1 for x in pings if not x["ok"]), tcp=len(tcp),
                    tcp_blocked=sum(1 for x in tcp if x["state"] in ("timeout", "unreachable")))
-    module.exit_json(changed=False, probes=pings, tcp=tcp, summary=summary)
+    module.exit_json(changed=False, probes=pings, tcp=tcp, stat=stat, summary=summary)
 
 
 if __name__ == "__main__":

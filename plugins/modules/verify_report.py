@@ -40,6 +40,45 @@ options:
         returns as C(offset).
     type: float
     default: 1.0
+  ports:
+    description:
+      - What each RoCE port is held to, for the port-health fields M(ascend_verl.cluster.hccn_info) read. A port
+        failing one of them is named with its host, device and check C(speed), C(duplex), C(lldp), C(optical),
+        C(errors) or C(hccs).
+    type: dict
+    default: {}
+    suboptions:
+      product:
+        description:
+          - The Atlas product; its ports' speed and duplex are the collection's data (module_utils/hardware.py
+            C(PORTS)). Without a figure for the product, the speed most ports of the cluster show is expected.
+        type: str
+      speed_mbps:
+        description: Speed every port must show, in Mb/s; 0 = the product's.
+        type: int
+        default: 0
+      require_lldp:
+        description: A port without an LLDP neighbour fails (when C(lldp) was read).
+        type: bool
+        default: false
+      optical_temp_max_c:
+        description: Highest optical module temperature, in C.
+        type: float
+        default: 70.0
+      optical_rx_power_min_mw:
+        description: Lowest receive power of any lane of an optical module, in mW.
+        type: float
+        default: 0.1
+      optical_tx_power_min_mw:
+        description: Lowest transmit power of any lane of an optical module, in mW.
+        type: float
+        default: 0.1
+      error_growth_max:
+        description:
+          - How much a port's error counters (C(-stat -g) names with an err, bad, drop, fcs or crc word) may grow in
+            total between the read before the probes (hccn_info) and the one after (hccl_connectivity O(ascend_verl.cluster.hccl_connectivity#module:stat_devices)).
+        type: int
+        default: 0
   report_dir:
     description: Where to write the reports; nothing is written when omitted.
     type: path
@@ -159,6 +198,15 @@ def main():
             hosts=dict(type="dict", required=True),
             clock_threshold=dict(type="float", default=1.0),
             check_env=dict(type="bool", default=True),
+            ports=dict(type="dict", default={}, options=dict(
+                product=dict(type="str"),
+                speed_mbps=dict(type="int", default=0),
+                require_lldp=dict(type="bool", default=False),
+                optical_temp_max_c=dict(type="float", default=70.0),
+                optical_rx_power_min_mw=dict(type="float", default=0.1),
+                optical_tx_power_min_mw=dict(type="float", default=0.1),
+                error_growth_max=dict(type="int", default=0),
+            )),
             report_dir=dict(type="path"),
             report_name=dict(type="str", default="verify"),
             context=dict(type="dict", default={}),
@@ -167,7 +215,8 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    result = diagnosis.diagnose(p["hosts"], p["check_env"], p["clock_threshold"])
+    result = diagnosis.diagnose(p["hosts"], p["check_env"], p["clock_threshold"],
+                                diagnosis.port_expectations(**(p["ports"] or {})))
     files = []
     if p["report_dir"] and not module.check_mode:
         doc = dict(result, context=p["context"])
