@@ -85,6 +85,14 @@ stop() {
     if supervised; then kill -- "-$(cat "$PIDFILE")" 2>/dev/null; fi
     rm -f "$PIDFILE"
     "$RAY" stop >/dev/null 2>&1 || true
+    # On a loaded node `ray stop` can return while a raylet or GCS server is still exiting: the
+    # node is stopped when none is left (forced after 30 s), or the next start finds one running.
+    i=0
+    while pgrep -x raylet >/dev/null 2>&1 || pgrep -x gcs_server >/dev/null 2>&1; do
+        i=$((i + 1))
+        if [ "$i" -gt 30 ]; then "$RAY" stop --force >/dev/null 2>&1; break; fi
+        sleep 1
+    done
 }
 
 case "$1" in

@@ -408,7 +408,11 @@ def test_the_sysv_script(manifest, knobs, facts, user, runas):
     assert '        "$RAY" %s%s >>"$LOG" 2>&1 </dev/null &' % (runas, start) in lines
     assert lines[lines.index('        "$RAY" %s%s >>"$LOG" 2>&1 </dev/null &' % (runas, start)) - 1].startswith(
         "    setsid sh -c 'while :; do \"$@\"; \"$0\" stop --force")
-    assert "pgrep -x raylet" not in content            # a worker returns at once (its head may still be down)
+    body = dict((name, content.split(name + "() {\n", 1)[1].split("\n}\n", 1)[0]) for name in ("start", "stop"))
+    assert "pgrep" not in body["start"]                 # a worker returns at once (its head may still be down)
+    # stopped means no raylet or GCS server left (`ray stop` returns early on a loaded node)
+    assert "    while pgrep -x raylet >/dev/null 2>&1 || pgrep -x gcs_server >/dev/null 2>&1; do" in body["stop"]
+    assert '"$RAY" stop --force' in body["stop"]
     head = written(manifest, knobs, facts, "head", "sysv", knob={"ascend_train_user": user})[1]
     assert "    while [ \"$i\" -lt 90 ] && ! pgrep -x raylet >/dev/null 2>&1; do sleep 1; i=$((i + 1)); done" in head
 
