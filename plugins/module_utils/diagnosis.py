@@ -77,9 +77,11 @@ def _optical_problems(optical, expect):
     for side, key in (("Rx", "rx_power_mw"), ("Tx", "tx_power_mw")):
         limit = expect["optical_%s_power_min_mw" % side.lower()]
         low = [(i, p) for i, p in enumerate(optical.get(key) or []) if p < limit]
-        if low:
-            found.append("%s power %s below %g mW" % (
-                side, ", ".join("%.4f mW (lane %d)" % (p, i) for i, p in low), limit))
+        if len(low) == 1:
+            found.append("%s power %.4f mW (lane %d) below %g mW" % (side, low[0][1], low[0][0], limit))
+        elif low:
+            found.append("%s power below %g mW on lanes %s (lowest %.4f mW)" % (
+                side, limit, ", ".join(str(i) for i, dummy in low), min(p for dummy, p in low)))
     return found
 
 

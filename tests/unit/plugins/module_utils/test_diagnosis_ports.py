@@ -73,6 +73,10 @@ def weak_tx(hosts):
     dev(hosts, "node1", 7)["optical"]["tx_power_mw"][1] = 0.05
 
 
+def dark(hosts):
+    dev(hosts, "node2", 2)["optical"]["rx_power_mw"] = [0.0021, 0.9, 0.0019, 0.0020]
+
+
 def errors_grow(hosts):
     after(hosts, "node2", 6)["stat"]["roce_qp_status_err_num"] = 12
 
@@ -93,6 +97,7 @@ CASES = [
     (hot, PODC, [("node3", 0, "optical", "optical module temperature 81 C above 70 C; "
                                          "Rx power 0.0021 mW (lane 2) below 0.1 mW")]),
     (weak_tx, PODC, [("node1", 7, "optical", "optical module Tx power 0.0500 mW (lane 1) below 0.1 mW")]),
+    (dark, PODC, [("node2", 2, "optical", "optical module Rx power below 0.1 mW on lanes 0, 2, 3 (lowest 0.0019 mW)")]),
     (errors_grow, PODC, [("node2", 6, "errors", "error counters grew during the ping stage (12, more than 0): "
                                                 "roce_qp_status_err_num 0 -> 12")]),
     (errors_grow, dict(PODC, error_growth_max=20), []),
