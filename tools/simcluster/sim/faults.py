@@ -20,6 +20,13 @@ HEALTH_ERRORS = {
                   "node type=HBM, sensor type=ECC, event state=isolated pages over limit"]),
 }
 PACKAGES = ("driver", "firmware", "toolkit", "kernels", "nnal")
+SLOW_SPEED_MBPS = 25000     # port-slow without MBPS: a 200GE port that came up at 25G
+# Port faults that degrade a port without taking it down: kind -> (RoCE state key, value set).
+PORT_FAULTS = {
+    "optical-fail": ("optical_fail", True), "optical-ok": ("optical_fail", False),
+    "errors-grow": ("errors_grow", True), "errors-stop": ("errors_grow", False),
+    "hccs-bad": ("hccs_bad", True), "hccs-ok": ("hccs_bad", False),
+}
 
 USAGE = {
     "npu-health": "IDX OK|Warning|Alarm|Critical",
@@ -30,6 +37,10 @@ USAGE = {
     "installer-fail": "PACKAGE", "installer-reboot": "PACKAGE", "installer-ok": "PACKAGE",
     "dcmi-error": "", "dcmi-ok": "",
     "tls": "IDX 0|1",
+    "port-slow": "IDX [MBPS]", "port-fast": "IDX",
+    "optical-fail": "IDX", "optical-ok": "IDX",
+    "errors-grow": "IDX", "errors-stop": "IDX",
+    "hccs-bad": "IDX", "hccs-ok": "IDX",
     "reboot": "",
 }
 
@@ -126,6 +137,22 @@ def inject(name, node, kind, args):
             raise SimError("tls needs a switch value: 0 (disable) or 1 (enable)")
         with hwstate.locked(hw) as st:
             hwstate.device(st, phy)["roce"]["tls_switch"] = int(args[1])
+    elif kind in ("port-slow", "port-fast"):
+        phy = _idx(reg, args, kind)
+        speed = None
+        if kind == "port-slow":
+            if len(args) > 1 and not args[1].isdigit():
+                raise SimError("port-slow takes the speed in Mb/s, e.g. 25000")
+            speed = int(args[1]) if len(args) > 1 else SLOW_SPEED_MBPS
+        with hwstate.locked(hw) as st:
+            hwstate.device(st, phy)["roce"]["speed_mbps"] = speed
+    elif kind in PORT_FAULTS:
+        phy = _idx(reg, args, kind)
+        key, value = PORT_FAULTS[kind]
+        with hwstate.locked(hw) as st:
+            if key == "hccs_bad" and st.get("npu_device") != "A3":
+                raise SimError("%s: only A3 nodes have two dies per NPU joined by HCCS" % kind)
+            hwstate.device(st, phy)["roce"][key] = value
     elif kind == "reboot":
         cluster.node_exec(reg, node, ["/usr/sbin/reboot"])
     return ("%s: %s %s" % (node, kind, " ".join(args))).rstrip()

@@ -62,6 +62,7 @@ def _a3_devices():
 PROFILES = {
     "a2": {
         "product": "Atlas 900 A2 PODc",
+        "port_speed_mbps": 200000,       # hccn_tool -speed -g of a healthy port (sim: 200GE everywhere)
         "npu_device": "A2",
         "chip_name": "910B3",            # npu-smi Name column
         "chip_type": "Ascend",           # -t board -c: Chip Type
@@ -75,6 +76,7 @@ PROFILES = {
     },
     "a2-box16": {
         "product": "Atlas 200T A2 Box16",
+        "port_speed_mbps": 200000,       # hccn_tool -speed -g of a healthy port (sim: 200GE everywhere)
         "npu_device": "A2",
         "chip_name": "910B3",
         "chip_type": "Ascend",
@@ -88,6 +90,7 @@ PROFILES = {
     },
     "a3": {
         "product": "Atlas 800T A3",
+        "port_speed_mbps": 200000,       # hccn_tool -speed -g of a healthy port (sim: 200GE everywhere)
         "npu_device": "A3",
         "chip_name": "Ascend910",
         "npu_name": "9392",              # -t board -c on A3: NPU Name
@@ -156,6 +159,7 @@ def initial_state(profile, cluster, node, serial_prefix="1025C90"):
         "product_name": p["product_name"],
         "serial_prefix": serial_prefix,
         "hccs_rings": p["hccs_rings"],
+        "port_speed_mbps": p["port_speed_mbps"],
         "firmware_active": FACTORY_FIRMWARE,
         "firmware_flashed": None,
         "driver_loaded": None,

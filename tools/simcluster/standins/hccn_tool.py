@@ -7,11 +7,15 @@ configured there and -ping sends real ICMP packets over the simulated fabric, so
 that is down really loses them.  The setting commands change the port only, never
 /etc/hccn.conf (what the driver re-applies at boot, and `-a -cfg recovery` by hand).
 On A3, the two dies of one NPU with addresses in one subnet cannot ping (as on hardware).
+Port health: -speed, -duplex, -lldp, -optical and -stat print the port's state (the degrading
+faults of sim/faults.py change it: port-slow, optical-fail, errors-grow, hccs-bad); on A3
+-vnic and -hccs_ping answer for the dies of this node.
 
     hccn_tool -i <phy_id> -<cmd> -g|-s [args]      hccn_tool -a -cfg recovery
 """
 
 import ipaddress
+import json
 import os
 import re
 import subprocess
@@ -178,6 +182,88 @@ def ping(phy_id, roce, ping_cfg, address, size=None, state=None):
     return "\n".join(lines), 0 if received else 1
 
 
+# What a healthy port shows (sim values; the line shapes are the reference's, section 2).
+PORT_SPEED_MBPS = 200000          # the profile's figure is in state["port_speed_mbps"]
+OPTICAL_OK = {"temperature": 45, "tx": 1.1021, "rx": 0.9012}
+OPTICAL_FAILING = {"temperature": 85, "tx": 1.1021, "rx": 0.0021}   # hot, receiving almost nothing
+OPTICAL_LANES = 4
+ERRORS_PER_READ = 5               # errors-grow: roce_qp_status_err_num gains this much per read
+
+
+def _speed(state, roce, up):
+    if not up:
+        return 0
+    return roce.get("speed_mbps") or state.get("port_speed_mbps") or PORT_SPEED_MBPS
+
+
+def optical(roce):
+    """-optical -g in the lines of the reference's S4 sample, for a module that is present."""
+    v = OPTICAL_FAILING if roce.get("optical_fail") else OPTICAL_OK
+    lines = ["optical info:", "%-21s: present" % "present", "%-21s: %d C" % ("temperature", v["temperature"])]
+    lines += ["%-21s: %.4f mW" % ("Tx Power%d" % i, v["tx"]) for i in range(OPTICAL_LANES)]
+    lines += ["%-21s: %.4f mW" % ("Rx Power%d" % i, v["rx"]) for i in range(OPTICAL_LANES)]
+    los = "0xf" if roce.get("optical_fail") else "0x0"
+    lines += ["%-21s: 0x0" % "Tx Los Flag", "%-21s: %s" % ("Rx Los Flag", los),
+              "%-21s: 0x0" % "Tx LoL Flag", "%-21s: 0x0" % "Rx LoL Flag"]
+    return "\n".join(lines)
+
+
+def lldp(phy_id, state, up):
+    """-lldp -g (S6's TLVs): the leaf's port, one 400GE split in two 200GE halves as in S7.
+    # sim: a port without carrier shows no neighbour: no output, rc 0 (not in our references)."""
+    if not up:
+        return ""
+    npu = phy_id // 2 if state.get("npu_device") == "A3" else phy_id
+    return "\n".join([
+        "Chassis ID TLV", "        MAC: 70:c7:f2:%02x:00:01" % (sum(map(ord, state.get("node", ""))) % 256),
+        "Port ID TLV", "        Ifname: 400GE1/1/%d:%d" % (npu // 2 + 1, npu % 2 + 1),
+        "System Description TLV", "        Versatile Routing Platform Software",
+        "Maximum Frame Size TLV", "        9216", "End of LLDPDU TLV"])
+
+
+def _veth_counters(phy_id):
+    """Packets and octets the port's veth really moved (ip -s)."""
+    out = _fabric(phy_id, ["ip", "-j", "-s", "link", "show", "dev", _ifname(phy_id)], check=False).stdout
+    try:
+        stats = json.loads(out)[0]["stats64"]
+    except (ValueError, LookupError):
+        return {"tx": {}, "rx": {}}
+    return stats
+
+
+def stat(phy_id, roce):
+    """-stat -g: the reference's counters; the nic_* ones from the veth, the error counter from
+    the errors-grow fault (which raises it on every read: the caller holds the state's lock)."""
+    if roce.get("errors_grow"):
+        roce["err_count"] = roce.get("err_count", 0) + ERRORS_PER_READ
+    real = _veth_counters(phy_id)
+    return "\n".join([
+        "packet statistics:", "mac_tx_mac_pause_num:0", "mac_rx_mac_pause_num:0", "mac_tx_pfc_pkt_num:0",
+        "roce_qp_status_err_num:%d" % roce.get("err_count", 0),
+        "nic_tx_all_pkg_num:%d" % real["tx"].get("packets", 0),
+        "nic_tx_all_oct_num:%d" % real["tx"].get("bytes", 0),
+        "nic_rx_all_pkg_num:%d" % real["rx"].get("packets", 0),
+        "nic_rx_all_oct_num:%d" % real["rx"].get("bytes", 0)])
+
+
+def vnic_address(dev):
+    """# sim: an A3 die's virtual NIC address, node-local (HCCS inside one node only)."""
+    return "192.168.100.%d" % (10 + dev["phy_id"])
+
+
+def hccs_ping(state, dev, address, count):
+    """-hccs_ping -g address A (A3): `This pkt ping success` per answered packet (the reference's
+    success text); # sim: `This pkt ping failed` per lost one and rc 1 (no public sample).  Only the
+    dies of this node answer; hccs-bad makes every ping from that die fail."""
+    if state.get("npu_device") != "A3":
+        raise ToolError("hccs_ping is not supported on this device")   # sim wording
+    ipaddress.IPv4Address(address)
+    target = [d for d in hwstate.devices(state) if vnic_address(d) == address]
+    ok = bool(target) and not dev["roce"].get("hccs_bad") and link_up(dev["phy_id"])
+    line = "This pkt ping success" if ok else "This pkt ping failed"
+    return "\n".join([line] * count), 0 if ok else 1
+
+
 def _opts(args):
     """['address', '1.2.3.4', 'netmask', 'x'] -> dict."""
     return dict(zip(args[0::2], args[1::2]))
@@ -219,7 +305,21 @@ def device_command(state, dev, cmd, mode, args):
         roce["tls_switch"] = int(value)
         return OK, 0
     if cmd == "speed" and mode == "g":
-        return "Speed: %d Mb/s" % (200000 if link_up(phy_id) else 0), 0
+        return "Speed: %d Mb/s" % _speed(state, roce, link_up(phy_id)), 0
+    if cmd == "duplex" and mode == "g":
+        return "Duplex: Full", 0      # [assumed] shape: ascend_tools_formats.md section 2
+    if cmd == "lldp" and mode == "g":
+        return lldp(phy_id, state, link_up(phy_id)), 0
+    if cmd == "optical" and mode == "g":
+        return optical(roce), 0
+    if cmd == "stat" and mode == "g":
+        return stat(phy_id, roce), 0
+    if cmd == "vnic" and mode == "g":
+        if state.get("npu_device") != "A3":
+            raise ToolError("vnic is not supported on this device")   # sim wording
+        return "ipaddr:%s" % vnic_address(dev), 0
+    if cmd == "hccs_ping" and mode == "g":
+        return hccs_ping(state, dev, opts.get("address", ""), int(state.get("ping", {}).get("count", 3)))
     if cmd == "ping" and mode == "g":
         return ping(phy_id, roce, state.get("ping", {}), opts.get("address", ""), opts.get("pkt"),
                     state)
@@ -275,6 +375,17 @@ def run(state, parsed):
     return device_command(state, dev, *parsed[2:])
 
 
+def _counts_reads(parsed):
+    """-stat -g on a port whose error counters grow with every read (errors-grow) writes."""
+    if parsed[0] != "device" or parsed[2:4] != ("stat", "g"):
+        return False
+    try:
+        dev = hwstate.device(hwstate.load(), parsed[1])
+    except (IOError, OSError, ValueError):
+        return False
+    return bool(dev and dev["roce"].get("errors_grow"))
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     try:
@@ -282,7 +393,7 @@ def main(argv=None):
     except ValueError:
         print(USAGE)
         return 1
-    writes = parsed[0] == "recovery" or parsed[3] == "s"
+    writes = parsed[0] == "recovery" or parsed[3] == "s" or _counts_reads(parsed)
     try:
         if writes:
             with hwstate.locked() as state:
