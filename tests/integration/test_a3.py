@@ -50,15 +50,19 @@ def test_a3_site_installs_the_v08_line_then_changes_nothing(a3, artifacts):
     print("second run on the A3 node: %.1f s" % (time.monotonic() - start))
 
 
-def test_a3_tls_flip_on_one_die_is_named(a3, tmp_path):
+def test_a3_tls_flip_and_a_bad_hccs_are_named_by_die(a3, tmp_path):
     a3.fault("node1", "tls", "9", "1")
+    a3.fault("node1", "hccs-bad", "3")
     try:
         rc, stats, out = playbook(a3.inventory, "playbooks/verify.yml", "-e", "verify_report_dir=%s" % tmp_path)
     finally:
         a3.fault("node1", "tls", "9", "0")
+        a3.fault("node1", "hccs-ok", "3")
     report = task_results(out, "Verify | diagnose the cluster and write the reports")["localhost"]
-    assert rc != 0 and [(f["host"], f["device"], f["check"]) for f in report["failures"]] == [("node1", 9, "tls")]
-    assert "TLS switch 1 while 15 other ports have 0" in report["failures"][0]["message"]
+    failed = dict(((f["host"], f["device"], f["check"]), f["message"]) for f in report["failures"])
+    assert rc != 0 and sorted(failed) == [("node1", 3, "hccs"), ("node1", 9, "tls")], failed
+    assert "TLS switch 1 while 15 other ports have 0" in failed[("node1", 9, "tls")]
+    assert "HCCS ping to the other die of its NPU (device 2" in failed[("node1", 3, "hccs")]
 
 
 def test_a3_audit_matches_the_v08_manifest(a3, tmp_path):

@@ -114,7 +114,7 @@ def blamed(report):
 
 
 def test_healthy_cluster_passes_and_writes_the_reports(cluster, tmp_path):
-    rc, report = verify(cluster, tmp_path, smoke=True)
+    rc, report = verify(cluster, tmp_path, "-e", "verify_require_lldp=true", smoke=True)
     assert rc == 0 and report["ok"] and report["failures"] == []
     # same_index on 3 nodes: 3 host pairs x 8 rails, each probed once.
     assert report["summary"]["probes"] == 24 and report["summary"]["probes_failed"] == 0
@@ -158,6 +158,27 @@ def test_fault_is_localised(cluster, tmp_path, node, fault, args, undo, expected
         assert [(x["host"], x["device"], x["check"]) for x in json.load(f)["failures"]] == expected
     suite = ET.parse(doc_file[:-len("json")] + "junit.xml").getroot().find("testsuite")
     assert suite.get("failures") == "1"
+
+
+# Ports that stay up but degrade: one verify run with the three faults on three nodes names each
+# (host, device, check) and nothing else.
+DEGRADED = [("node2", ("port-slow", "3"), ("port-fast", "3"), ("node2", 3, "speed"), "expected 200000 Mb/s"),
+            ("node1", ("optical-fail", "5"), ("optical-ok", "5"), ("node1", 5, "optical"), ""),
+            ("node3", ("errors-grow", "6"), ("errors-stop", "6"), ("node3", 6, "errors"), "roce_qp_status_err_num")]
+
+
+def test_degraded_ports_are_named_by_host_device_and_check(cluster, tmp_path):
+    for node, fault, dummy, dummy2, dummy3 in DEGRADED:
+        cluster.fault(node, *fault)
+    try:
+        rc, report = verify(cluster, tmp_path)
+    finally:
+        for node, dummy, undo, dummy2, dummy3 in DEGRADED:
+            cluster.fault(node, *undo)
+    assert rc != 0 and sorted(blamed(report)) == sorted(d[3] for d in DEGRADED), report["failures"]
+    for node, dummy, dummy2, (host, device, check), words in DEGRADED:
+        message = next(f["message"] for f in report["failures"] if (f["host"], f["device"]) == (host, device))
+        assert words in message, message
 
 
 def test_link_down_message_names_the_evidence(cluster, tmp_path):
