@@ -328,13 +328,14 @@ def test_upgrade_reboots_in_batches_never_the_whole_cluster(cluster, artifacts):
 
 
 def test_reboot_disallowed_reports_the_nodes_that_need_one(cluster, artifacts):
-    rc, stats, out = playbook(cluster.inventory, "site.yml", "--limit", "node3", "-e", "hdk_reboot_allowed=false",
-                              *stack_args(artifacts))
+    # The system stage is where the HDK is (site.yml would also take the Python env back to seed).
+    rc, stats, out = playbook(cluster.inventory, "playbooks/system.yml", "--limit", "node3",
+                              "-e", "hdk_reboot_allowed=false", *stack_args(artifacts))
     assert rc == 0, failures(out)
     report = task_results(out, "HDK | nodes that still need a reboot (hdk_reboot_allowed is false)")
     assert "WARNING node3 needs a reboot" in report["node3"]["msg"]
     assert "ret is -8005" in cluster.ssh("node3", "/usr/local/bin/npu-smi info", check=False).stdout
-    rc, stats, out = playbook(cluster.inventory, "site.yml", "--limit", "node3", "-e", "hdk_health_delay=1",
+    rc, stats, out = playbook(cluster.inventory, "playbooks/system.yml", "--limit", "node3", "-e", "hdk_health_delay=1",
                               *stack_args(artifacts))
     assert rc == 0, failures(out)
     assert cluster.ssh("node3", "/usr/local/bin/npu-smi info").returncode == 0
@@ -352,7 +353,7 @@ def test_checksum_mismatch_blocks_execution(cluster, artifacts):
         # No driver, and no good copy in the node's cache: the corrupt file is what arrives.
         cluster.ssh("node2", "bash /usr/local/Ascend/driver/script/uninstall.sh && "
                              "rm -f /var/cache/ascend_verl/artifacts/" + os.path.basename(driver))
-        rc, stats, out = playbook(cluster.inventory, "site.yml", "--limit", "node2", "-e", "stack_name=seed",
+        rc, stats, out = playbook(cluster.inventory, "playbooks/system.yml", "--limit", "node2", "-e", "stack_name=seed",
                                   "-e", "artifact_source_path=" + bad)
     finally:
         shutil.rmtree(bad)
@@ -362,7 +363,7 @@ def test_checksum_mismatch_blocks_execution(cluster, artifacts):
     assert versions(cluster, "node2") == V08[1:]         # firmware left, no driver ran
     cached = cluster.ssh("node2", "ls /var/cache/ascend_verl/artifacts").stdout
     assert os.path.basename(driver) not in cached
-    rc, stats, out = playbook(cluster.inventory, "site.yml", "--limit", "node2", "-e", "hdk_health_delay=1",
+    rc, stats, out = playbook(cluster.inventory, "playbooks/system.yml", "--limit", "node2", "-e", "hdk_health_delay=1",
                               *stack_args(artifacts, "v0.8"))
     assert rc == 0, failures(out)
     assert versions(cluster, "node2") == V08
