@@ -4,16 +4,19 @@ address yet, then the converged cluster taken through its faults, in file order 
 1. install: check mode, a first run with a failing node, convergence (ports addressed from the
    inventory's plan) and idempotence;
 2. verify and audit: each injected fault reported on the right host and device, nothing else
-   blamed; the audit's drift; a port readdressed by hand, named and put back;
+   blamed; the audit's drift; the diagnostics bundle (collect.yml) with a node down and one
+   half-provisioned; a port readdressed by hand, named and put back;
 3. upgrade: the safety gate, the upgrade to v0.8 with batched reboots (the addresses come back),
    reboots disallowed, a corrupt package, preflight faults, the collection's playbook name and an
    unreachable node."""
 
+import base64
 import glob
 import ipaddress
 import json
 import os
 import shutil
+import tarfile
 import tempfile
 import time
 import xml.etree.ElementTree as ET
@@ -243,6 +246,56 @@ def test_audit_lists_an_unreachable_host(cluster, tmp_path):
     assert [(u["host"], u["status"]) for u in report["not_audited"]] == [("node3", "unreachable")]
     md, = glob.glob(str(tmp_path / "audit-*.md"))
     assert "- node3: unreachable" in open(md).read()
+
+
+def test_collect_bundles_a_node_down_and_a_half_provisioned_one_with_no_secret(cluster, tmp_path):
+    """playbooks/collect.yml with node3 down and node2 without its driver (moved aside, put back after):
+    reports/diag-<time>/ holds node1 and node2's bundles and one index listing all three; the mirror password
+    the controller knows, planted in node1's installer log in three forms, is in no file of the run."""
+    secret = "S3cr3t-Diag-X"
+    basic = base64.b64encode(("deploy:%s" % secret).encode()).decode()
+    log = "/var/log/ascend_seclog/ascend_install.log"
+    cluster.ssh("node1", "cp %s /root/install.log.bak && printf '%%s\\n' 'fetched http://deploy:%s@mirror/x.run' "
+                         "'Authorization: Basic %s' 'retry with %s' >> %s" % (log, secret, basic, secret, log))
+    cluster.ssh("node2", "mv /usr/local/Ascend/driver /root/driver.bak && mv /usr/local/bin/npu-smi /root/npu-smi.bak")
+    cluster.fault("node3", "node-down")
+    try:
+        rc, stats, out = playbook(cluster.inventory, "playbooks/collect.yml", "-e", "collect_report_dir=%s" % tmp_path,
+                                  "-e", "artifact_source_username=deploy", "-e", "artifact_source_password=" + secret)
+    finally:
+        cluster.fault("node3", "node-up")
+        cluster.ssh("node2", "mv /root/driver.bak /usr/local/Ascend/driver && mv /root/npu-smi.bak /usr/local/bin/npu-smi")
+        cluster.ssh("node1", "mv /root/install.log.bak " + log)
+    assert rc == 0 and not failures(out), failures(out)
+    assert all(stats[h]["changed"] == 0 for h in ("node1", "node2")), stats
+    run, = glob.glob(str(tmp_path / "diag-*"))
+    assert sorted(os.listdir(run)) == ["index.html", "index.json", "index.md", "node1.tar.gz", "node2.tar.gz"]
+    index = json.load(open(os.path.join(run, "index.json")))
+    rows = dict((r["host"], r) for r in index["rows"])
+    assert [(h, rows[h]["status"]) for h in sorted(rows)] == [("node1", "collected"), ("node2", "partial"),
+                                                              ("node3", "unreachable")]
+    assert rows["node2"]["reason"].startswith("missing: no NPU driver installed (half-provisioned)")
+    assert rows["node1"]["redactions"] >= 3
+    assert not set(rows["node1"]["missing"]) & {"driver", "firmware", "cann", "env", "fabric"}, rows["node1"]
+    md = open(os.path.join(run, "index.md")).read()
+    assert "| node3 | unreachable |" in md and "Redaction:" in md
+    with tarfile.open(os.path.join(run, "node1.tar.gz")) as tar:
+        files = dict((m.name, tar.extractfile(m).read()) for m in tar.getmembers())
+    for wanted in ("manifest.json", "npu-smi/info.txt", "npu-smi/board-npu7.txt", "hccn/dev7.txt", "files/etc/hccn.conf",
+                   "files/usr/local/Ascend/driver/version.info", "files/etc/ascend_verl/npu.env", "system/dmesg-tail.txt"):
+        assert "node1/" + wanted in files, wanted
+    assert any(n.startswith("node1/logs/tmp/ray/session_latest/logs/") for n in files)
+    assert files["node1/logs" + log].decode().endswith(
+        "fetched http://deploy:***@mirror/x.run\nAuthorization: Basic ***\nretry with ***\n")
+    for path in glob.glob(os.path.join(run, "*")):
+        with open(path, "rb") as f:
+            blobs = [f.read()]
+        if path.endswith(".tar.gz"):
+            with tarfile.open(path) as tar:
+                blobs += [tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()]
+        assert not any(secret.encode() in b or basic.encode() in b for b in blobs), path
+    # the node's temporary copy is gone (diag_bundle, fetch, file: three module runs per node)
+    assert cluster.ssh("node1", "ls -d /tmp/ascend-diag-* 2>/dev/null", check=False).stdout == ""
 
 
 def restyled(version):
