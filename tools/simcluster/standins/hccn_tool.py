@@ -9,7 +9,8 @@ that is down really loses them.  The setting commands change the port only, neve
 On A3, the two dies of one NPU with addresses in one subnet cannot ping (as on hardware).
 Port health: -speed, -duplex, -lldp, -optical and -stat print the port's state (the degrading
 faults of sim/faults.py change it: port-slow, optical-fail, errors-grow, hccs-bad); on A3
--vnic and -hccs_ping answer for the dies of this node.
+-vnic and -hccs_ping answer for the dies of this node.  -mac -g gives the veth's MAC;
+-ip -inet6 -g says no IPv6 address is set (the sim's ports are IPv4 only).
 
     hccn_tool -i <phy_id> -<cmd> -g|-s [args]      hccn_tool -a -cfg recovery
 """
@@ -221,6 +222,15 @@ def lldp(phy_id, state, up):
         "Maximum Frame Size TLV", "        9216", "End of LLDPDU TLV"])
 
 
+def mac_address(phy_id):
+    """The port's MAC: its veth's real address."""
+    out = _fabric(phy_id, ["ip", "-j", "link", "show", "dev", _ifname(phy_id)]).stdout
+    try:
+        return json.loads(out)[0]["address"]
+    except (ValueError, LookupError):
+        raise ToolError("get mac address failed")   # sim wording
+
+
 def _veth_counters(phy_id):
     """Packets and octets the port's veth really moved (ip -s)."""
     out = _fabric(phy_id, ["ip", "-j", "-s", "link", "show", "dev", _ifname(phy_id)], check=False).stdout
@@ -277,6 +287,12 @@ def device_command(state, dev, cmd, mode, args):
         if not roce.get("address"):
             return "Get ipconf failed, because no ip was preset there!", 1
         return "ipaddr:%s\nnetmask:%s" % (roce["address"], roce["netmask"]), 0
+    if cmd == "ip6" and mode == "g":
+        # The sim's ports are IPv4 only: the IPv4 query's "none set" answer (wording assumed
+        # for IPv6, section 2 of the reference).
+        return "Get ipconf failed, because no ip was preset there!", 1
+    if cmd == "mac" and mode == "g":
+        return "mac addr: %s" % mac_address(phy_id), 0
     if cmd == "ip" and mode == "s":
         set_ip(phy_id, opts["address"], opts["netmask"], roce)
         return OK, 0
@@ -353,9 +369,12 @@ def recovery(state):
 
 
 def parse(argv):
-    """-> ('recovery', None, ...) or ('device', phy_id, cmd, mode, args)."""
+    """-> ('recovery', None, ...) or ('device', phy_id, cmd, mode, args); `-ip -inet6 -g` is
+    cmd 'ip6'."""
     if argv[:3] == ["-a", "-cfg", "recovery"]:
         return ("recovery",)
+    if len(argv) >= 5 and argv[2:4] == ["-ip", "-inet6"]:
+        argv = argv[:2] + ["-ip6"] + argv[4:]
     if len(argv) < 4 or argv[0] != "-i" or not argv[1].isdigit():
         raise ValueError
     cmd, mode = argv[2], argv[3]

@@ -2,9 +2,13 @@
 
 Prints what the real npu-smi prints (ascend_tools_formats.md section 1), from the node's
 hardware state (hwstate.py): `info` in the A2 and A3 layouts byte for byte, `info -l`,
-`info -m`, `info -t board|health -i N [-c C]`, `-v`, `-h` and the documented errors.
+`info -m`, `info -t board|health|usages|memory|common -i N [-c C]`, `info -t topo`,
+`upgrade -b mcu -i N` (the MCU version query), `upgrade -t mcu -i N -f FILE` and
+`upgrade -a mcu -i N`, `-v`, `-h` and the documented errors.
 """
 
+import os
+import re
 import sys
 
 import hwstate
@@ -15,6 +19,8 @@ W1, W2, W3 = 27, 15, 52
 # reference has no verbatim 26.x sample: this rendering (71 columns) is an approximation
 # made to exercise parsers that must not rely on fixed offsets.
 W3_WIDE = 71
+# MCU firmware of a factory board (`npu-smi upgrade -b mcu`): the real A2 sample's value (S8).
+DEFAULT_MCU_VERSION = "23.3.13"
 
 TOP_USAGE = """Usage: npu-smi <Command|-h|-v>
 
@@ -223,6 +229,158 @@ def health(state, npu, chip):
     return "\n".join(rows)
 
 
+# ------------------------------------------------- -t usages | memory | common | topo
+
+# Per chip figures the reference gives for a 910B (S6, S17); A3 dies assumed alike.
+AICORE_FREQ_MHZ = 1800
+AICORE_CUR_FREQ_MHZ = 800
+HBM_CLOCK_MHZ = 1600
+HBM_MANUFACTURER = "0x56"
+MCU_TEMP_C = 38
+# AI cores per chip: 910B3 has 20 (Huawei's 910B product table), the 910B1 of S6 24; an
+# A3 die 24 (assumed).
+AICORE_COUNT = {"910B1": 24, "910B2": 24, "910B3": 20, "910B4": 20, "Ascend910": 24}
+
+
+def _hbm_rate(dev, procs):
+    return int(round(100.0 * _used_hbm(dev, procs) / dev["hbm_total_mb"])) if dev["hbm_total_mb"] else 0
+
+
+def _chips(state, npu, chip):
+    chips = hwstate.chips_of(state, npu)
+    return chips if chip is None else [chips[chip]]
+
+
+def usages(state, npu, chip):
+    """-t usages -i N [-c C]: the S6 block per chip (an A3 card without -c: one block per die,
+    assumed)."""
+    procs = hwstate.live_processes(state)
+    out = [kv("NPU ID", npu), kv("Chip Count", len(hwstate.chips_of(state, npu)))]
+    for dev in _chips(state, npu, chip):
+        out += ["", kv("DDR Capacity(MB)", 0), kv("DDR Usage Rate(%)", 0),
+                kv("DDR Hugepages Total(page)", 0), kv("DDR Hugepages Usage Rate(%)", 0),
+                kv("HBM Capacity(MB)", dev["hbm_total_mb"]), kv("HBM Usage Rate(%)", _hbm_rate(dev, procs)),
+                kv("Aicore Usage Rate(%)", dev["aicore_pct"]), kv("Aivector Usage Rate(%)", 0),
+                kv("Aicpu Usage Rate(%)", 0), kv("Ctrlcpu Usage Rate(%)", 0),
+                kv("DDR Bandwidth Usage Rate(%)", 0), kv("HBM Bandwidth Usage Rate(%)", 0),
+                kv("Chip ID", dev["chip"])]
+    return "\n".join(out)
+
+
+def memory(state, npu, chip):
+    """-t memory -i N [-c C]: S17's lines per chip (indented as the other -t answers)."""
+    out = []
+    for dev in _chips(state, npu, chip):
+        if out:
+            out.append("")
+        out += [kv("DDR Capacity(MB)", 0), kv("DDR Clock Speed(MHz)", 0),
+                kv("HBM Capacity(MB)", dev["hbm_total_mb"]), kv("HBM Clock Speed(MHz)", HBM_CLOCK_MHZ),
+                kv("HBM Temperature(C)", dev["temp_c"] + 6), kv("HBM Manufacturer ID", HBM_MANUFACTURER)]
+    return "\n".join(out)
+
+
+def common(state, npu, chip):
+    """-t common -i N [-c C]: S6's block per chip, then the card's MCU."""
+    procs = hwstate.live_processes(state)
+    out = [kv("NPU ID", npu), kv("Chip Count", len(hwstate.chips_of(state, npu)))]
+    for dev in _chips(state, npu, chip):
+        power = "NA" if dev["power_w"] is None else "%.1f" % dev["power_w"]
+        out += ["", kv("Chip ID", dev["chip"]), kv("Memory Usage Rate(%)", 0),
+                kv("HBM Usage Rate(%)", _hbm_rate(dev, procs)), kv("Aicore Usage Rate(%)", dev["aicore_pct"]),
+                kv("Aicore Freq(MHZ)", AICORE_FREQ_MHZ), kv("Aicore curFreq(MHZ)", AICORE_CUR_FREQ_MHZ),
+                kv("Aicore Count", AICORE_COUNT.get(state["chip_name"], 24)),
+                kv("Temperature(C)", dev["temp_c"]), kv("NPU Real-time Power(W)", power)]
+    out += ["", kv("Chip Name", "mcu"), kv("Temperature(C)", MCU_TEMP_C)]
+    return "\n".join(out)
+
+
+TOPO_LEGEND = """Legend:
+  X    = Self
+  SYS  = Path traversing PCIe and NUMA nodes. Nodes are connected through SMP, such as QPI, UPI.
+  PHB  = Path traversing PCIe and the PCIe host bridge of a CPU.
+  PIX  = Path traversing a single PCIe switch
+  PXB  = Path traversing multipul PCIe switches
+  HCCS = Connection traversing HCCS."""
+
+
+# CPU Affinity of an 8-NPU A2 server: S6's column for NPU 0, 1 and 7 (a 192-core Kunpeng host,
+# 24-core NUMA nodes); NPU 2-6 filled in with the remaining nodes (assumed).
+A2_AFFINITY = ["144-167", "0-23", "168-191", "24-47", "96-119", "72-95", "120-143", "48-71"]
+
+
+def _affinity(state, index, count):
+    """CPU Affinity column: the state's `cpu_affinity` list when it has one, S6's column on an
+    8-device node, else one 24-core block per device (assumed)."""
+    given = state.get("cpu_affinity") or (A2_AFFINITY if count == 8 else None)
+    if given and index < len(given):
+        return given[index]
+    return "%d-%d" % (index * 24, index * 24 + 23)
+
+
+def topo(state):
+    """-t topo (no -i): one row per device (phy id); HCCS within a ring of hccs_rings, SYS
+    between rings (a2-box16, assumed); the S6 legend."""
+    devs = hwstate.devices(state)
+    rings = state.get("hccs_rings") or [[d["phy_id"] for d in devs]]
+    ring_of = {phy: n for n, ring in enumerate(rings) for phy in ring}
+    names = ["NPU%d" % d["phy_id"] for d in devs]
+    out = [" " * 11 + "".join(n.ljust(11) for n in names) + "CPU Affinity"]
+    for i, a in enumerate(devs):
+        cells = []
+        for b in devs:
+            if a is b:
+                cells.append("X")
+            elif ring_of.get(a["phy_id"]) == ring_of.get(b["phy_id"]):
+                cells.append("HCCS")
+            else:
+                cells.append("SYS")
+        out.append(names[i].ljust(11) + "".join(c.ljust(11) for c in cells) + _affinity(state, i, len(devs)))
+    return "\n".join(out) + "\n\n" + TOPO_LEGEND
+
+
+# -------------------------------------------------------------------- upgrade (MCU)
+
+UPGRADE_USAGE = ("Usage: npu-smi upgrade <-b|-t|-a> <type> -i %d [-f file]\n"
+                 "(simcluster stand-in: a simulated npu-smi, not Huawei's tool)")   # sim wording
+
+
+def mcu_version(state):
+    return state.get("mcu_version") or DEFAULT_MCU_VERSION
+
+
+def upgrade(args):
+    """upgrade -b mcu -i N: `Version : <ver>` (S8); -t mcu -i N -f FILE stages the image named
+    FILE (its version from the file name, as Huawei's deployer reads it); -a mcu -i N activates
+    the staged image: the MCU runs it (sim: no reset needed)."""
+    if len(args) < 4 or args[0] not in ("-b", "-t", "-a") or args[1] != "mcu" or args[2] != "-i" \
+            or not args[3].isdigit():
+        raise Fail(UPGRADE_USAGE)
+    state = hwstate.load()
+    if not hwstate.device_started(state):
+        raise Fail(hwstate.DCMI_NOT_STARTED)
+    npu = int(args[3])
+    if npu not in hwstate.npu_ids(state):
+        raise Fail("Invalid card id.\nError parameter of -i\n" + UPGRADE_USAGE)
+    if args[0] == "-b":
+        return kv("Version", mcu_version(state))
+    if args[0] == "-t":
+        if len(args) != 6 or args[4] != "-f":
+            raise Fail(UPGRADE_USAGE)
+        image = hwstate.path(args[5])
+        found = re.search(r"(\d+\.\d+\.\d+)", os.path.basename(args[5]))
+        if not os.path.isfile(image) or not found:
+            raise Fail("Upgrade failed, the file %s is invalid." % args[5])   # sim wording
+        with hwstate.locked() as st:
+            st.setdefault("mcu_staged", {})[str(npu)] = found.group(1)
+        return "Start upgrade mcu, please wait a moment.\nUpgrade mcu success."   # sim wording
+    with hwstate.locked() as st:
+        staged = st.get("mcu_staged", {}).pop(str(npu), None)
+        if staged is None:
+            raise Fail("There is no mcu image to activate on card %d." % npu)   # sim wording
+        st["mcu_version"] = staged
+    return "Activate mcu success."   # sim wording
+
+
 # ------------------------------------------------------------------------- arguments
 
 def _options(args):
@@ -268,11 +426,19 @@ def info(args):
     if args == ["-m"]:
         return info_mapping(state)
     kind = args[1]
+    if kind == "topo" and len(args) == 2:
+        return topo(state)
     npu, chip = _card_and_chip(state, _options(args[2:]))
     if kind == "board":
         return board(state, npu, chip, version)
     if kind == "health":
         return health(state, npu, chip)
+    if kind == "usages":
+        return usages(state, npu, chip)
+    if kind == "memory":
+        return memory(state, npu, chip)
+    if kind == "common":
+        return common(state, npu, chip)
     raise Fail("This device does not support querying %s." % kind)
 
 
@@ -285,6 +451,8 @@ def main(argv=None):
             text = "npu-smi version: %s" % (hwstate.driver_installed_version() or "unknown")
         elif args[0] == "info":
             text = info(args[1:])
+        elif args[0] == "upgrade":
+            text = upgrade(args[1:])
         else:
             raise Fail(TOP_USAGE)
     except Fail as err:

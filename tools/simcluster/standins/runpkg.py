@@ -283,14 +283,17 @@ def install_driver(meta, flags, values, payload, log):
         log.error("ERR_NO:0x0001;ERR_DES:Driver package install failed, details in "
                   + hwstate.INSTALL_LOG)  # sim: injected failure
     lib = root + "/driver/lib64/simcluster"
-    for name in ("hwstate.py", "npu_smi.py", "hccn_tool.py", "runpkg.py"):
+    for name in ("hwstate.py", "npu_smi.py", "hccn_tool.py", "upgrade_tool.py", "runpkg.py"):
         _copy(os.path.join(payload, name), lib + "/" + name)
     _write(lib + "/driver_meta.json", json.dumps(meta, sort_keys=True) + "\n")
     log.info("upgradePercentage:30%")
     _write("/usr/local/bin/npu-smi", LAUNCHER % (lib + "/npu_smi.py"), 0o755)
     _write(root + "/driver/tools/hccn_tool", LAUNCHER % (lib + "/hccn_tool.py"), 0o755)
-    _write(root + "/driver/tools/upgrade-tool", "#!/bin/sh\n# simcluster stand-in\necho "
-           "'{\"upgrade-tool\": \"simcluster stand-in\"}'\n", 0o755)
+    _write(root + "/driver/tools/upgrade-tool", LAUNCHER % (lib + "/upgrade_tool.py"), 0o755)
+    # The library directories a real driver fills (libascend_hal.so & co.): Huawei's tools put
+    # them on LD_LIBRARY_PATH (driver/lib64, lib64/common, lib64/driver); here they hold a marker.
+    for sub in ("common", "driver"):
+        _write("%s/driver/lib64/%s/.simcluster" % (root, sub), "stand-in: no libraries\n")
     _write(root + "/driver/script/uninstall.sh",
            "#!/bin/sh\n# simcluster stand-in\nexec python3 %s/runpkg.py %s/driver_meta.json "
            "--uninstall \"$@\"\n" % (lib, lib), 0o755)
@@ -438,6 +441,25 @@ def cann_root(values, log):
     return (wanted or DEFAULT_ROOT).rstrip("/")
 
 
+ACL_STUB = '''"""pyACL stand-in of the simulated CANN toolkit (simcluster; not Huawei software).
+
+Importable as the real acl module is after set_env.sh; any call raises.
+"""
+SIMCLUSTER_STUB = True
+
+
+def _stub(name):
+    def call(*args, **kwargs):
+        raise NotImplementedError("simcluster stub: acl." + name)
+    return call
+
+
+init = _stub("init")
+finalize = _stub("finalize")
+get_soc_name = _stub("get_soc_name")
+'''
+
+
 def toolkit_set_env(home):
     return """#!/bin/bash
 # simcluster stand-in of the CANN toolkit's set_env.sh (not Huawei software)
@@ -478,6 +500,9 @@ def install_toolkit(meta, flags, values, log):
            % (meta.get("inner", ""), version))
     _write(home + "/toolkit/version.info", "Version=%s\nversion_dir=%s\n" % (version, version))
     _write(home + "/bin/.simcluster", "stand-in\n")
+    # pyACL: `import acl` after set_env.sh (PYTHONPATH=<home>/python/site-packages), as Huawei's
+    # deployer checks the toolkit.  A marked stub: names only, nothing runs on an NPU.
+    _write(home + "/python/site-packages/acl.py", ACL_STUB)
     os.makedirs(hwstate.path(root + "/ascend-toolkit"), exist_ok=True)
     if new_layout(version):
         _link("cann-" + version, root + "/cann")

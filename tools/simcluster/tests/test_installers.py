@@ -308,3 +308,37 @@ def test_version_and_help(packages, a2):
     assert a2.run(packages / DRIVER, "--version")[1].endswith("[INFO]driver version :25.3.rc1\n")
     rc, out = a2.run(packages / CANN83[0], "--help")
     assert rc == 0 and "--install-path=<path>" in out and "simcluster stand-in" in out
+
+
+def test_driver_leaves_what_huaweis_deployer_probes(packages, a2):
+    """upgrade-tool answers the system-version query with `succeed` per device, and the
+    library directories on the deployer's LD_LIBRARY_PATH exist."""
+    assert a2.run(packages / DRIVER, *FRESH)[0] == 0
+    lib = a2.root / "usr/local/Ascend/driver/lib64"
+    assert (lib / "common").is_dir() and (lib / "driver").is_dir()
+    tool = a2.root / "usr/local/Ascend/driver/tools/upgrade-tool"
+    assert os.access(tool, os.X_OK) and "upgrade_tool.py" in tool.read_text()
+    proc = subprocess.run([sys.executable, str(lib / "simcluster/upgrade_tool.py"), "--device_index", "-1",
+                           "--system_version"], stdout=subprocess.PIPE, universal_newlines=True,
+                          env=a2.env, check=False)
+    assert proc.returncode == 0
+    assert proc.stdout.count("Get system version(25.3.rc1) succeed, deviceId(") == 8
+
+
+@pytest.mark.parametrize("stack_dir, toolkit", [
+    ("", "Ascend-cann-toolkit_8.3.RC1_linux-aarch64.run"),
+    ("v08", "Ascend-cann-toolkit_8.5.0_linux-aarch64.run"),
+])
+def test_acl_imports_after_set_env(packages, a2, stack_dir, toolkit):
+    """What the deployer's --test does for the toolkit: `. set_env.sh && python3 -c "import acl"`."""
+    assert a2.run(packages / stack_dir / toolkit, "--full", "--quiet", "--install-for-all")[0] == 0
+    set_env = a2.root / "usr/local/Ascend/ascend-toolkit/set_env.sh"
+    script = ('. "%s" && PYTHONPATH="%s${PYTHONPATH#/usr/local/Ascend}" && export PYTHONPATH && '
+              '"%s" -c "import acl; print(acl.SIMCLUSTER_STUB)"' % (set_env, a2.root / "usr/local/Ascend",
+                                                                   sys.executable))
+    proc = subprocess.run(["bash", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, env=dict(a2.env, PYTHONPATH=""), check=False)
+    assert proc.returncode == 0 and proc.stdout.strip() == "True", proc.stdout
+    broken = subprocess.run([sys.executable, "-c", "import acl"], env=dict(a2.env, PYTHONPATH=""),
+                            stderr=subprocess.DEVNULL, check=False)
+    assert broken.returncode != 0          # without set_env.sh there is no acl
