@@ -66,18 +66,23 @@ SCRIPT = """#!/bin/sh
 # for `ray start`, a node the head declared dead after a network cut - and starts it again.
 ENV_FILE=%(env_file)s
 RAY=%(ray)s
-PIDFILE=/run/%(name)s.pid
+PIDFILE=%(pidfile)s
 LOG=/var/log/%(name)s.log
 
-supervised() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+supervised() { [ -s "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+running() { pgrep -x raylet >/dev/null 2>&1 || pgrep -x gcs_server >/dev/null 2>&1; }
 
 start() {
     supervised && return 0
     ulimit -n %(nofile)s || exit 1
     set -a; . "$ENV_FILE"; set +a
-    setsid sh -c 'while :; do "$@"; "$0" stop --force >/dev/null 2>&1; sleep 10; done' \\
+    rm -f "$PIDFILE"
+    # The loop writes its own pid: setsid forks when it finds itself a process group leader,
+    # and then $! here would be a pid that is already gone.
+    setsid sh -c 'echo $$ >%(pidfile)s; while :; do "$@"; "$0" stop --force >/dev/null 2>&1; sleep 10; done' \\
         "$RAY" %(runas)s%(start)s >>"$LOG" 2>&1 </dev/null &
-    echo $! >"$PIDFILE"
+    i=0
+    while [ "$i" -lt 50 ] && ! supervised; do sleep 0.1; i=$((i + 1)); done
 %(wait)s}
 
 stop() {
@@ -88,7 +93,7 @@ stop() {
     # On a loaded node `ray stop` can return while a raylet or GCS server is still exiting: the
     # node is stopped when none is left (forced after 30 s), or the next start finds one running.
     i=0
-    while pgrep -x raylet >/dev/null 2>&1 || pgrep -x gcs_server >/dev/null 2>&1; do
+    while running; do
         i=$((i + 1))
         if [ "$i" -gt 30 ]; then "$RAY" stop --force >/dev/null 2>&1; break; fi
         sleep 1
@@ -99,7 +104,9 @@ case "$1" in
     start) start ;;
     stop) stop ;;
     restart|force-reload) stop; start ;;
-    status) if supervised; then echo "ray is running"; else echo "ray is not running"; exit 3; fi ;;
+    # Ray left running without its loop (killed by hand, say) still counts: a stop must stop it.
+    status) if supervised; then echo "ray is running"; elif running; then echo "ray is running without its loop";
+            else echo "ray is not running"; exit 3; fi ;;
     *) echo "Usage: $0 {start|stop|restart|force-reload|status}" >&2; exit 3 ;;
 esac
 """
@@ -171,6 +178,7 @@ def service_file(knobs, facts, inputs, init):
         values["start"] = _quote(argv[:2] + ["--block"] + argv[2:])
         user = knobs["ascend_train_user"]
         values["runas"] = "" if user == "root" else "runuser -u %s -- " % shlex.quote(user)
+        values["pidfile"] = "/run/%s.pid" % knobs["ray_service_name"]
         # The head returns once its raylet runs (GCS and dashboard first), so the workers started
         # next find it; a worker returns at once (at boot its head may still be down).
         values["wait"] = HEAD_WAIT if inputs.get("head") else ""

@@ -6,6 +6,7 @@ written, enabled, started, restarted or stopped."""
 import copy
 import hashlib
 import os
+import resource
 import shutil
 import subprocess
 
@@ -407,11 +408,11 @@ def test_the_sysv_script(manifest, knobs, facts, user, runas):
     # `ray start --block` under a loop that restarts it (systemd's Restart=always), in its own session
     assert '        "$RAY" %s%s >>"$LOG" 2>&1 </dev/null &' % (runas, start) in lines
     assert lines[lines.index('        "$RAY" %s%s >>"$LOG" 2>&1 </dev/null &' % (runas, start)) - 1].startswith(
-        "    setsid sh -c 'while :; do \"$@\"; \"$0\" stop --force")
+        "    setsid sh -c 'echo $$ >/run/ray.pid; while :; do \"$@\"; \"$0\" stop --force")
     body = dict((name, content.split(name + "() {\n", 1)[1].split("\n}\n", 1)[0]) for name in ("start", "stop"))
     assert "pgrep" not in body["start"]                 # a worker returns at once (its head may still be down)
     # stopped means no raylet or GCS server left (`ray stop` returns early on a loaded node)
-    assert "    while pgrep -x raylet >/dev/null 2>&1 || pgrep -x gcs_server >/dev/null 2>&1; do" in body["stop"]
+    assert "    while running; do" in body["stop"]
     assert '"$RAY" stop --force' in body["stop"]
     head = written(manifest, knobs, facts, "head", "sysv", knob={"ascend_train_user": user})[1]
     assert "    while [ \"$i\" -lt 90 ] && ! pgrep -x raylet >/dev/null 2>&1; do sleep 1; i=$((i + 1)); done" in head
@@ -479,3 +480,52 @@ def test_check_mode_on_a_bare_node_notes_the_driver_to_come(manifest, knobs, fac
                  dict(inputs("head"), check_mode=True))
     assert plan["problems"] == [] and plan["notes"] == ["no /dev/davinciN yet: Ray will offer the NPUs the driver brings"]
     assert "start" in names(plan)
+
+
+# ---- the SysV script run, in a PID and mount namespace of its own -----------------------------------
+
+FAKE_RAY = """#!/bin/sh
+# `ray start --block`: a raylet that lives until stopped; `ray stop [--force]`: kills it.
+case "$1" in
+    start) exec "$(dirname "$0")/raylet" 600 ;;
+    stop) pkill -x raylet; exit 0 ;;
+esac
+"""
+
+
+def sysv_sandbox(tmp_path, content):
+    """A shell command that runs the script's verbs in a private PID namespace with its own /run
+    and /var/log; the script's ray is FAKE_RAY, its raylet a copy of sleep."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "ray").write_text(FAKE_RAY)
+    (bindir / "ray").chmod(0o755)
+    shutil.copy(shutil.which("sleep"), str(bindir / "raylet"))
+    env = tmp_path / "npu.env"
+    env.write_text("X=1\n")
+    script = tmp_path / "ray.init"
+    script.write_text(content.replace(RAY, str(bindir / "ray")).replace("ENV_FILE=%s" % ENV, "ENV_FILE=%s" % env))
+    script.chmod(0o755)
+    return script
+
+
+def in_namespace(script, body):
+    return subprocess.run(["unshare", "--pid", "--fork", "--mount", "--mount-proc", "sh", "-c",
+                           "mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/log && S=%s && %s" % (script, body)],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("pgrep"),
+                    reason="needs root, unshare and pgrep")
+def test_the_sysv_script_stops_what_runs_with_or_without_its_loop(tmp_path, manifest, knobs, facts):
+    """start, status, the loop killed by hand (Ray still runs: status says so, stop stops it), stop."""
+    nofile = min(65536, resource.getrlimit(resource.RLIMIT_NOFILE)[1])       # what this machine allows
+    script = sysv_sandbox(tmp_path, written(manifest, knobs, facts, "worker", "sysv", knob={"ray_nofile": nofile})[1])
+    body = ('$S start; $S status; echo "rc=$?"; '
+            'for i in $(seq 50); do pgrep -x raylet >/dev/null && break; sleep 0.1; done; '    # a worker returns at once
+            'pgrep -x raylet >/dev/null && echo raylet; '
+            'kill "$(cat /run/ray.pid)"; $S status; echo "rc=$?"; $S stop; $S status; echo "rc=$?"; '
+            'pgrep -x raylet || echo "no raylet"')
+    done = in_namespace(script, body)
+    assert done.stdout.splitlines() == ["ray is running", "rc=0", "raylet", "ray is running without its loop", "rc=0",
+                                        "ray is not running", "rc=3", "no raylet"], done.stdout + done.stderr
