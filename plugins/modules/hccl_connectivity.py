@@ -154,6 +154,7 @@ def main():
         module.fail_json(msg="hccn_tool not found: the NPU driver is not installed")
     targets = [dict(src_host=p["host"], dst_host=h["host"], address=h["address"], port=port)
                for h in p["hosts"] if h["host"] != p["host"] and h.get("address") for port in ports]
+
     def runner(args):
         return hccn.run(module.run_command, tool, args, timeout=60)
 

@@ -76,7 +76,8 @@ options:
       error_growth_max:
         description:
           - How much a port's error counters (C(-stat -g) names with an err, bad, drop, fcs or crc word) may grow in
-            total between the read before the probes (hccn_info) and the one after (hccl_connectivity O(ascend_verl.cluster.hccl_connectivity#module:stat_devices)).
+            total between the read before the probes (hccn_info) and the one after (hccl_connectivity
+            O(ascend_verl.cluster.hccl_connectivity#module:stat_devices)).
         type: int
         default: 0
   report_dir:

@@ -177,8 +177,8 @@ def test_a_missing_package_names_host_package_and_status_and_shows_no_password(n
     assert_node_clean(node)
 
 
-def test_the_vaulted_password_installs_the_system_half_and_nothing_secret_is_shown_or_left(node, locked, vault,
-                                                                                          tmp_path):
+def test_the_vaulted_password_installs_the_system_half_and_nothing_secret_is_shown_or_left(
+        node, locked, vault, tmp_path):
     del locked.log[:]
     rc, stats, out, text = run(node, locked, tmp_path, *vault)
     assert rc == 0, failures(out)

@@ -334,8 +334,8 @@ def test_acl_imports_after_set_env(packages, a2, stack_dir, toolkit):
     assert a2.run(packages / stack_dir / toolkit, "--full", "--quiet", "--install-for-all")[0] == 0
     set_env = a2.root / "usr/local/Ascend/ascend-toolkit/set_env.sh"
     script = ('. "%s" && PYTHONPATH="%s${PYTHONPATH#/usr/local/Ascend}" && export PYTHONPATH && '
-              '"%s" -c "import acl; print(acl.SIMCLUSTER_STUB)"' % (set_env, a2.root / "usr/local/Ascend",
-                                                                   sys.executable))
+              '"%s" -c "import acl; print(acl.SIMCLUSTER_STUB)"'
+              % (set_env, a2.root / "usr/local/Ascend", sys.executable))
     proc = subprocess.run(["bash", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True, env=dict(a2.env, PYTHONPATH=""), check=False)
     assert proc.returncode == 0 and proc.stdout.strip() == "True", proc.stdout
