@@ -521,9 +521,9 @@ def test_the_sysv_script_stops_what_runs_with_or_without_its_loop(tmp_path, mani
     """start, status, the loop killed by hand (Ray still runs: status says so, stop stops it), stop."""
     nofile = min(65536, resource.getrlimit(resource.RLIMIT_NOFILE)[1])       # what this machine allows
     script = sysv_sandbox(tmp_path, written(manifest, knobs, facts, "worker", "sysv", knob={"ray_nofile": nofile})[1])
-    body = ('$S start; $S status; echo "rc=$?"; '
-            'for i in $(seq 50); do pgrep -x raylet >/dev/null && break; sleep 0.1; done; '    # a worker returns at once
-            'pgrep -x raylet >/dev/null && echo raylet; '
+    # a worker's start returns at once: wait (up to 60 s on a loaded machine) for its raylet
+    body = ('$S start; for i in $(seq 600); do pgrep -x raylet >/dev/null && break; sleep 0.1; done; '
+            '$S status; echo "rc=$?"; pgrep -x raylet >/dev/null && echo raylet; '
             'kill "$(cat /run/ray.pid)"; $S status; echo "rc=$?"; $S stop; $S status; echo "rc=$?"; '
             'pgrep -x raylet || echo "no raylet"')
     done = in_namespace(script, body)
