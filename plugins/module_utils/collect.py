@@ -250,12 +250,10 @@ def redact(text, secret_list=()):
 def _strings(value):
     if isinstance(value, dict):
         for v in value.values():
-            for s in _strings(v):
-                yield s
+            yield from _strings(v)
     elif isinstance(value, (list, tuple)):
         for v in value:
-            for s in _strings(v):
-                yield s
+            yield from _strings(v)
     elif isinstance(value, str):
         yield value
 

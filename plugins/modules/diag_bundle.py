@@ -77,7 +77,7 @@ options:
     type: int
     default: 8
   required:
-    description: Components whose absence the summary reports as RV(summary.required_missing) (the node is partial).
+    description: Components whose absence the summary reports as C(summary.required_missing) (the node is partial).
     type: list
     elements: str
     choices: [driver, firmware, cann, nnal, fabric, env, install_logs, ray, device_logs]

@@ -32,7 +32,7 @@ options:
     description: Heading of the page.
     type: str
     default: Diagnostics bundle
-  secrets_known:
+  redacted_values:
     description: How many secret values the controller passed for redaction (shown, never the values).
     type: int
     default: 0
@@ -97,7 +97,7 @@ def main():
             hosts=dict(type="dict", required=True),
             report_dir=dict(type="path", required=True),
             title=dict(type="str", default="Diagnostics bundle"),
-            secrets_known=dict(type="int", default=0),
+            redacted_values=dict(type="int", default=0),
         ),
         supports_check_mode=True,
     )
@@ -115,7 +115,7 @@ def main():
         rows.append(collect.host_row(host, given))
         if "collect" in given and (given["collect"] or {}).get("summary"):
             manifests[host] = collect.host_files(given["collect"])
-    doc = collect.index(rows, "%s: %s" % (p["title"], os.path.basename(p["report_dir"].rstrip("/"))), p["secrets_known"])
+    doc = collect.index(rows, "%s: %s" % (p["title"], os.path.basename(p["report_dir"].rstrip("/"))), p["redacted_values"])
     files = []
     if not module.check_mode:
         files = reports.write_all(p["report_dir"], "index", {

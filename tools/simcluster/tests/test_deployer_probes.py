@@ -6,7 +6,6 @@ cases.  Temp tree only; the port's namespace is stubbed."""
 
 import os
 import re
-import subprocess
 import sys
 
 import pytest

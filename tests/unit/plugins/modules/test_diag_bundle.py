@@ -80,7 +80,7 @@ def test_the_index_module_lists_every_host(tmp_path, node, capsys):
     os.rename(made["path"], str(bundle))
     hosts = {"nodeX": {"collect": made, "fetch": {"changed": True}, "bundle": str(bundle)},
              "nodeY": {"unreachable": True, "msg": "not collected (failed earlier in this run)"}}
-    rc, out = run_module(diag_index, capsys, {"hosts": hosts, "report_dir": str(bundle.parent), "secrets_known": 1})
+    rc, out = run_module(diag_index, capsys, {"hosts": hosts, "report_dir": str(bundle.parent), "redacted_values": 1})
     assert rc == 0 and out["changed"] is False
     assert [(r["host"], r["status"], r["bundle"]) for r in out["rows"]] == [
         ("nodeX", "partial", "nodeX.tar.gz"), ("nodeY", "unreachable", "")]
