@@ -46,7 +46,7 @@ def build(source, out):
 
 
 # A shipped test that reaches into the checkout (tools/, the simulator) fails once installed.
-NEEDS_CHECKOUT = re.compile(r"""["']tools["']|^\s*(from|import) sim\b""", re.M)
+NEEDS_CHECKOUT = re.compile(r"""["']tools["']\s*[,)+/]|^\s*(from|import) sim\b""", re.M)      # a path, not a key
 
 
 def problems(tarball):
