@@ -67,7 +67,8 @@ def candidates(options):
         item.update(extra)
         out.append(item)
     add(root + "/driver/version.info", "file", "driver")
-    add("/etc/ascend_install.info", "file", "driver")
+    # the installer's record outlives a driver tree that is gone: evidence, not the driver itself
+    add("/etc/ascend_install.info", "file", "install_logs")
     add(root + "/firmware/version.info", "file", "firmware")
     add("/etc/Ascend/ascend_cann_install.info", "file", "cann")
     for base in (root + "/ascend-toolkit/latest", root + "/cann"):

@@ -90,6 +90,16 @@ def test_plan_of_a_node_without_driver_lists_what_is_missing_and_still_collects_
     assert "ray" in summary["missing_components"]
 
 
+def test_a_driver_tree_gone_is_missing_though_the_installers_record_is_left():
+    """/etc/ascend_install.info outlives a removed driver: collected, but the node is partial."""
+    found = dict((k, v) for k, v in PROVISIONED.items() if not k.endswith("/driver/version.info"))
+    p = c.plan(node(None, [], driver=False, found=found), OPTIONS)
+    assert "files/etc/ascend_install.info" in names(p)
+    entries = [{"name": i["name"], "component": i["component"], "status": "ok"} for i in p["items"]]
+    summary = c.summarize(entries, p["missing"])
+    assert summary["required_missing"] == ["driver"] and "install_logs" in summary["components"]
+
+
 def test_plan_with_devices_but_no_hccn_answers_and_extra_files():
     facts = node("A2", [0, 1])
     facts["found"] = dict(PROVISIONED, **{"/srv/site/*.cfg": hit("/srv/site/a.cfg")})
