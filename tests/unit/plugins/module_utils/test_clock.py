@@ -1,15 +1,11 @@
 """Clock offsets as certain intervals (clock.py), the comparison across hosts, the time
 services' own words, and the clock_offset module and action plugin."""
 
-import json
 import time
 
 import pytest
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    from ansible_collections.ascend_verl.cluster.tests.unit.compat import patch_module_args
+from ansible_collections.ascend_verl.cluster.tests.unit.compat import run_module
 from ansible.plugins.action import ActionBase
 from ansible_collections.ascend_verl.cluster.plugins.action import clock_offset as clock_action
 from ansible_collections.ascend_verl.cluster.plugins.module_utils import clock
@@ -210,17 +206,11 @@ def test_read_kernel_on_this_machine():
 
 # ---- the module and the action plugin ---------------------------------------------------------
 
-def run_module(capsys, args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exc:
-            clock_offset.main()
-    return exc.value.code, json.loads(capsys.readouterr().out)
-
 
 @pytest.mark.parametrize("service", [True, False])
 def test_module_reads_the_wall_clock(capsys, service):
     before = time.time()
-    rc, out = run_module(capsys, {"service": service, "_ansible_check_mode": True})
+    rc, out = run_module(clock_offset, capsys, {"service": service, "_ansible_check_mode": True})
     after = time.time()
     assert rc == 0 and out["changed"] is False
     assert before <= out["clock"]["node_time"] <= after

@@ -8,18 +8,9 @@ import tarfile
 
 import pytest
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    from ansible_collections.ascend_verl.cluster.tests.unit.compat import patch_module_args
+from ansible_collections.ascend_verl.cluster.tests.unit.compat import run_module
 from ansible_collections.ascend_verl.cluster.plugins.modules import diag_bundle, diag_index
 
-
-def run_module(module, capsys, args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exc:
-            module.main()
-    return exc.value.code, json.loads(capsys.readouterr().out)
 
 
 @pytest.fixture

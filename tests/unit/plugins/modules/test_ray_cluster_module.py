@@ -8,10 +8,7 @@ import os
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    from ansible_collections.ascend_verl.cluster.tests.unit.compat import patch_module_args
+from ansible_collections.ascend_verl.cluster.tests.unit.compat import run_module
 from ansible_collections.ascend_verl.cluster.plugins.module_utils import ray_cluster as rc
 from ansible_collections.ascend_verl.cluster.plugins.modules import ray_cluster
 
@@ -43,10 +40,7 @@ def probe(monkeypatch):
 
 def run(capsys, **args):
     base = {"python": PYTHON, "address": "198.18.0.11:6766", "node_ip": "198.18.0.11", "expect": EXPECT}
-    with patch_module_args(dict(base, **args)):
-        with pytest.raises(SystemExit) as exc:
-            ray_cluster.main()
-    return exc.value.code, json.loads(capsys.readouterr().out)
+    return run_module(ray_cluster, capsys, dict(base, **args))
 
 
 def stdout(a):

@@ -5,18 +5,9 @@ import os
 
 import pytest
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    from ansible_collections.ascend_verl.cluster.tests.unit.compat import patch_module_args
+from ansible_collections.ascend_verl.cluster.tests.unit.compat import run_module
 from ansible_collections.ascend_verl.cluster.plugins.modules import ascend_facts, fleet_audit, hccn_info, verify_report
 
-
-def run(module, capsys, args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exc:
-            module.main()
-    return exc.value.code, json.loads(capsys.readouterr().out)
 
 
 @pytest.fixture
@@ -41,23 +32,23 @@ esac
 
 
 def test_hccn_info_reads_each_device(hccn_tool, capsys):
-    rc, out = run(hccn_info, capsys, {"hccn_tool_path": hccn_tool(), "devices": [0, 1], "_ansible_check_mode": True})
+    rc, out = run_module(hccn_info, capsys, {"hccn_tool_path": hccn_tool(), "devices": [0, 1], "_ansible_check_mode": True})
     assert rc == 0 and out["changed"] is False
     assert [(d["phy_id"], d["address"], d["link"], d["tls_switch"]) for d in out["hccn"]["devices"]] == [
         (0, "10.0.0.10", "UP", 0), (1, "10.0.0.11", "DOWN", 0)]
 
 
 def test_hccn_info_not_started_and_missing(hccn_tool, tmp_path, capsys):
-    rc, out = run(hccn_info, capsys, {"hccn_tool_path": hccn_tool("dcmi"), "devices": [0]})
+    rc, out = run_module(hccn_info, capsys, {"hccn_tool_path": hccn_tool("dcmi"), "devices": [0]})
     assert rc == 1 and "-8005: the device is not started" in out["msg"]
-    rc, out = run(hccn_info, capsys, {"hccn_tool_path": str(tmp_path / "none"), "devices": [0]})
+    rc, out = run_module(hccn_info, capsys, {"hccn_tool_path": str(tmp_path / "none"), "devices": [0]})
     assert rc == 1 and "the NPU driver is not installed" in out["msg"]
 
 
 def test_ascend_facts_on_a_bare_tree(tmp_path, capsys):
     env_file = tmp_path / "npu.env"
     env_file.write_text("ASCEND_RT_VISIBLE_DEVICES=0,1\n")
-    rc, out = run(ascend_facts, capsys, {
+    rc, out = run_module(ascend_facts, capsys, {
         "ascend_root": str(tmp_path / "Ascend"), "conda_prefix": str(tmp_path / "conda"), "env_file": str(env_file),
         "files": [str(env_file), str(tmp_path / "absent")], "login_shell": ["HOME"], "_ansible_check_mode": True})
     facts = out["ansible_facts"]["ascend"]
@@ -73,7 +64,7 @@ def test_verify_report_writes_and_fails(tmp_path, capsys):
     hosts = {"node1": {"unreachable": False, "health": {"ok": True, "failures": [], "npu_smi": {"devices": []}},
                        "hccn": {"hccn": {"devices": []}}, "connectivity": {}, "env": {}},
              "node2": {"unreachable": True, "msg": "ssh: connect timed out"}}
-    rc, out = run(verify_report, capsys, {"hosts": hosts, "report_dir": str(tmp_path), "report_name": "v"})
+    rc, out = run_module(verify_report, capsys, {"hosts": hosts, "report_dir": str(tmp_path), "report_name": "v"})
     assert rc == 1 and out["lines"] == ["node2: reachable: unreachable: ssh: connect timed out"]
     assert sorted(os.listdir(str(tmp_path))) == ["v.json", "v.junit.xml", "v.md"]
     assert json.load(open(str(tmp_path / "v.json")))["failures"][0]["host"] == "node2"
@@ -83,10 +74,10 @@ def test_fleet_audit_check_mode_writes_nothing_then_fails_on_drift(tmp_path, cap
     manifest = {"name": "seed", "components": {"driver": {"version": "25.3.rc1"}}}
     hosts = {"node1": {"versions": {"driver": "25.3.rc1"}}, "node2": {"versions": {"driver": "25.2.0"}}}
     args = {"hosts": hosts, "manifest": manifest, "report_dir": str(tmp_path), "fail_on_drift": True}
-    rc, out = run(fleet_audit, capsys, dict(args, _ansible_check_mode=True))
+    rc, out = run_module(fleet_audit, capsys, dict(args, _ansible_check_mode=True))
     assert rc == 1 and out["msg"] == "fleet audit: node2: driver 25.2.0 (expected 25.3.rc1)"
     assert os.listdir(str(tmp_path)) == []
-    rc, out = run(fleet_audit, capsys, dict(args, fail_on_drift=False, formats=["csv", "junit"]))
+    rc, out = run_module(fleet_audit, capsys, dict(args, fail_on_drift=False, formats=["csv", "junit"]))
     assert rc == 0 and sorted(os.path.basename(f) for f in out["files"]) == ["audit.csv", "audit.junit.xml"]
 
 
@@ -115,7 +106,7 @@ def test_verify_report_has_the_ray_line(tmp_path, capsys, failing, rc_, slots):
     healthy = {"unreachable": False, "health": {"ok": True, "failures": [], "npu_smi": {"devices": []}},
                "hccn": {"hccn": {"devices": []}}, "connectivity": {}, "env": {}}
     hosts = {"node1": dict(healthy, ray=_ray_result(failing)), "node2": dict(healthy, ray=None)}
-    rc, out = run(verify_report, capsys, {"hosts": hosts, "report_dir": str(tmp_path), "report_name": "v",
+    rc, out = run_module(verify_report, capsys, {"hosts": hosts, "report_dir": str(tmp_path), "report_name": "v",
                                           "check_env": False})
     md = (tmp_path / "v.md").read_text().splitlines()
     assert rc == rc_ and md[4:6] == [line, ""]          # after the title and the counts
@@ -126,5 +117,5 @@ def test_verify_report_has_the_ray_line(tmp_path, capsys, failing, rc_, slots):
                                 "is 507033"]
         assert "| node2 | 3 | ray_smoke | NPU 3: RuntimeError: call aclrtSetDevice failed" in "\n".join(md)
     hosts = {"node1": healthy, "node2": healthy}
-    run(verify_report, capsys, {"hosts": hosts, "report_dir": str(tmp_path), "report_name": "none", "check_env": False})
+    run_module(verify_report, capsys, {"hosts": hosts, "report_dir": str(tmp_path), "report_name": "none", "check_env": False})
     assert not [t for t in (tmp_path / "none.md").read_text().splitlines() if t.startswith("Ray ")]
