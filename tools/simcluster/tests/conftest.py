@@ -1,5 +1,6 @@
 """Session guard of the simulator's tests: the host's own kernel settings and clock are the
-same after every test as before (the nodes have their own copies; see nodekernel.py)."""
+same after every test as before (the nodes have their own copies; see nodekernel.py).  Also the
+stand-ins' node: a root and a hardware state in a temporary directory."""
 
 import os
 import sys
@@ -10,7 +11,9 @@ import simkit
 
 sys.path.insert(0, simkit.TOOL)
 from sim import cluster  # noqa: E402  (also puts the stand-ins on sys.path)
+import hwstate  # noqa: E402
 import nodekernel  # noqa: E402
+from sim import profiles  # noqa: E402
 
 # The keys the nodes get their own files for, plus forwarding (on only in the gateway
 # router's namespace).
@@ -50,3 +53,30 @@ def host_kernel_untouched():
     yield before
     after = (host_sysctls(), host_clock(), host_governors())
     assert after == before, "the tests changed the host's kernel settings or clock"
+
+
+@pytest.fixture
+def node(tmp_path, monkeypatch):
+    """A node for the stand-ins run in this process (SIMCLUSTER_SYSROOT, SIMCLUSTER_HW): returns
+    make(profile, version, edit, processes) -> the saved state, with the driver loaded; make.root
+    is the node's root."""
+    root, hw = tmp_path / "root", tmp_path / "hw"
+    (root / "usr/local/Ascend/driver").mkdir(parents=True)
+    (root / "proc").mkdir()
+    hw.mkdir()
+    monkeypatch.setenv("SIMCLUSTER_SYSROOT", str(root))
+    monkeypatch.setenv("SIMCLUSTER_HW", str(hw))
+
+    def make(profile="a2", version="25.2.0", edit=None, processes=()):
+        (root / "usr/local/Ascend/driver/version.info").write_text("Version=%s\n" % version)
+        state = profiles.initial_state(profile, "t", "node1")
+        state["driver_loaded"] = version
+        for proc in processes:
+            (root / "proc" / str(proc["pid"])).mkdir(exist_ok=True)
+            state["processes"].append(proc)
+        if edit:
+            edit(state)
+        hwstate.save(state, str(hw))
+        return state
+    make.root = root
+    return make

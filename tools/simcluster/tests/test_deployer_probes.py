@@ -16,30 +16,9 @@ import hccn_tool  # noqa: E402
 import hwstate  # noqa: E402
 import npu_smi  # noqa: E402
 import upgrade_tool  # noqa: E402
-from sim import profiles  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "fixtures", "deployer")
-
-
-@pytest.fixture
-def node(tmp_path, monkeypatch):
-    root, hw = tmp_path / "root", tmp_path / "hw"
-    (root / "usr/local/Ascend/driver").mkdir(parents=True)
-    (root / "proc").mkdir()
-    hw.mkdir()
-    monkeypatch.setenv("SIMCLUSTER_SYSROOT", str(root))
-    monkeypatch.setenv("SIMCLUSTER_HW", str(hw))
-
-    def make(profile="a2", version="25.3.rc1", edit=None):
-        (root / "usr/local/Ascend/driver/version.info").write_text("Version=%s\n" % version)
-        state = profiles.initial_state(profile, "t", "node1")
-        state["driver_loaded"] = version
-        if edit:
-            edit(state)
-        hwstate.save(state, str(hw))
-        return state
-    make.root = root
-    return make
+DRIVER = "25.3.rc1"      # the seed line's, as in the fixtures
 
 
 def fixture(name):
@@ -55,7 +34,7 @@ def call(capsys, main, *args):
 # ------------------------------------------------------------------------ upgrade-tool
 
 def test_system_version_is_the_real_shape_per_device(node, capsys):
-    node("a2")
+    node("a2", DRIVER)
     rc, out = call(capsys, upgrade_tool.main, "--device_index", "-1", "--system_version")
     assert rc == 0 and "succeed" in out             # what the deployer's --test requires
     assert out.splitlines() == fixture("upgrade_tool_system_version_a2.txt")
@@ -65,13 +44,13 @@ def test_system_version_is_the_real_shape_per_device(node, capsys):
 
 
 def test_a3_answers_for_all_16_dies(node, capsys):
-    node("a3")
+    node("a3", DRIVER)
     rc, out = call(capsys, upgrade_tool.main, "--device_index", "-1", "--system_version")
     assert rc == 0 and out.count(" succeed, deviceId(") == 16 and "deviceId(15)" in out
 
 
 def test_component_versions_are_the_active_firmware(node, capsys):
-    node("a2", edit=lambda s: s.update(firmware_active="7.8.0.1.211"))
+    node("a2", DRIVER, edit=lambda s: s.update(firmware_active="7.8.0.1.211"))
     rc, out = call(capsys, upgrade_tool.main, "--device_index", "0", "--component", "-1", "--version")
     lines = out.splitlines()
     assert rc == 0 and lines[0] == "{" and lines[-1] == "}" and len(lines) == 2 + 2 * 5
@@ -82,7 +61,7 @@ def test_component_versions_are_the_active_firmware(node, capsys):
 @pytest.mark.parametrize("edit", [lambda s: s["faults"].update(dcmi_error=True),
                                   lambda s: s.update(firmware_flashed="7.8.0.1.211")])
 def test_no_succeed_while_the_device_is_not_started(node, capsys, edit):
-    node("a2", edit=edit)
+    node("a2", DRIVER, edit=edit)
     rc, out = call(capsys, upgrade_tool.main, "--device_index", "-1", "--system_version")
     assert rc == 1 and "succeed" not in out and "-8005" in out
 
@@ -90,7 +69,7 @@ def test_no_succeed_while_the_device_is_not_started(node, capsys, edit):
 @pytest.mark.parametrize("args", [[], ["--device_index", "-1"], ["--device_index", "9", "--system_version"],
                                   ["--system_version", "--bogus"]])
 def test_bad_arguments(node, capsys, args):
-    node("a2")
+    node("a2", DRIVER)
     rc, out = call(capsys, upgrade_tool.main, *args)
     assert rc == 1 and "succeed" not in out
 
@@ -98,14 +77,14 @@ def test_bad_arguments(node, capsys, args):
 # ---------------------------------------------------------------------- npu-smi MCU
 
 def test_mcu_version_query_is_the_real_line(node, capsys):
-    node("a2")
+    node("a2", DRIVER)
     rc, out = call(capsys, npu_smi.main, "upgrade", "-b", "mcu", "-i", "7")
     assert rc == 0 and out == "        Version                        : 23.3.13\n"     # S8
     assert out.split(":")[-1].strip() == "23.3.13"          # the deployer's split
 
 
 def test_mcu_upgrade_then_activate_changes_the_version(node, capsys):
-    node("a3")
+    node("a3", DRIVER)
     image = node.root / "root/Ascend-hdk-910_93-mcu_24.2.7.hpm"
     image.parent.mkdir(parents=True)
     image.write_text("image")
@@ -123,13 +102,13 @@ def test_mcu_upgrade_then_activate_changes_the_version(node, capsys):
     (["upgrade", "-t", "mcu", "-i", "0", "-f", "/nonexistent_1.2.3.hpm"], "is invalid"),
 ])
 def test_mcu_errors(node, capsys, args, text):
-    node("a2")
+    node("a2", DRIVER)
     rc, out = call(capsys, npu_smi.main, *args)
     assert rc == 1 and text in out and "Version" not in out
 
 
 def test_mcu_query_fails_like_npu_smi_when_not_started(node, capsys):
-    node("a2", edit=lambda s: s["faults"].update(dcmi_error=True))
+    node("a2", DRIVER, edit=lambda s: s["faults"].update(dcmi_error=True))
     rc, out = call(capsys, npu_smi.main, "upgrade", "-b", "mcu", "-i", "0")
     assert rc == 1 and out.strip() == hwstate.DCMI_NOT_STARTED
 
@@ -142,7 +121,7 @@ def test_mcu_query_fails_like_npu_smi_when_not_started(node, capsys):
     (["-t", "memory", "-i", "0", "-c", "0"], "memory_a2.txt"),
 ])
 def test_a2_queries_in_the_reference_layout(node, capsys, args, name):
-    node("a2")
+    node("a2", DRIVER)
     rc, out = call(capsys, npu_smi.main, "info", *args)
     assert rc == 0 and out.splitlines() == fixture(name)
 
@@ -151,13 +130,13 @@ def test_usage_rates_follow_a_process(node, capsys):
     def busy(state):
         state["processes"].append({"phy_id": 0, "pid": os.getpid(), "name": "python", "memory_mb": 30000})
     (node.root / "proc" / str(os.getpid())).mkdir()     # a live process of the node
-    node("a2", edit=busy)
+    node("a2", DRIVER, edit=busy)
     out = call(capsys, npu_smi.main, "info", "-t", "usages", "-i", "0")[1]
     assert "        HBM Usage Rate(%)              : 51" in out.splitlines()     # (3445+30000)/65536
 
 
 def test_a3_common_lists_both_dies_and_die_1_has_no_power(node, capsys):
-    node("a3")
+    node("a3", DRIVER)
     out = call(capsys, npu_smi.main, "info", "-t", "common", "-i", "0")[1].splitlines()
     assert out[:2] == ["        NPU ID                         : 0", "        Chip Count                     : 2"]
     assert [l for l in out if "Chip ID" in l] == ["        Chip ID                        : 0",
@@ -173,7 +152,7 @@ def test_a3_common_lists_both_dies_and_die_1_has_no_power(node, capsys):
     (["-t", "common", "-i", "0", "-c", "1"], "Invalid chip id."),
 ])
 def test_query_errors(node, capsys, args, first):
-    node("a2")
+    node("a2", DRIVER)
     rc, out = call(capsys, npu_smi.main, "info", *args)
     assert rc == 1 and out.splitlines()[0] == first
 
@@ -181,25 +160,25 @@ def test_query_errors(node, capsys, args, first):
 # --------------------------------------------------------------------- npu-smi topo
 
 def test_topo_a2_is_the_s6_matrix(node, capsys):
-    node("a2")
+    node("a2", DRIVER)
     rc, out = call(capsys, npu_smi.main, "info", "-t", "topo")
     assert rc == 0 and out.splitlines() == fixture("topo_a2.txt")
-    node("a2", edit=lambda s: s.update(cpu_affinity=["0-1"] * 8))       # a node's own column
+    node("a2", DRIVER, edit=lambda s: s.update(cpu_affinity=["0-1"] * 8))       # a node's own column
     assert call(capsys, npu_smi.main, "info", "-t", "topo")[1].splitlines()[1].split()[-1] == "0-1"
 
 
 def test_topo_box16_rings_meet_over_sys_and_a3_is_one_hccs_domain(node, capsys):
-    node("a2-box16")
+    node("a2-box16", DRIVER)
     rows = call(capsys, npu_smi.main, "info", "-t", "topo")[1].splitlines()
     assert rows[1].split()[:3] == ["NPU0", "X", "HCCS"] and rows[1].split()[9] == "SYS"
-    node("a3")
+    node("a3", DRIVER)
     rows = call(capsys, npu_smi.main, "info", "-t", "topo")[1].splitlines()
     assert len(rows[0].split()) == 16 + 2 and rows[16].split()[:2] == ["NPU15", "HCCS"]
     assert all(re.match(r"^\d+-\d+$", r.split()[-1]) for r in rows[1:17])
 
 
 def test_topo_is_not_a_per_card_query(node, capsys):
-    node("a2")
+    node("a2", DRIVER)
     rc, out = call(capsys, npu_smi.main, "info", "-t", "topo", "-i", "0")
     assert rc == 1 and out.strip() == "This device does not support querying topo."
 
@@ -207,7 +186,7 @@ def test_topo_is_not_a_per_card_query(node, capsys):
 # ---------------------------------------------------------------------------- hccn_tool
 
 def test_mac_is_the_ports_address(node, capsys, monkeypatch):
-    node("a2")
+    node("a2", DRIVER)
     monkeypatch.setattr(hccn_tool, "mac_address", lambda phy: "06:0c:b4:96:bc:8%d" % phy)
     rc, out = call(capsys, hccn_tool.main, "-i", "5", "-mac", "-g")
     assert rc == 0 and out == "mac addr: 06:0c:b4:96:bc:85\n"
@@ -215,20 +194,20 @@ def test_mac_is_the_ports_address(node, capsys, monkeypatch):
 
 
 def test_mac_of_a_port_without_its_namespace_fails(node, capsys, monkeypatch):
-    node("a2")
+    node("a2", DRIVER)
     monkeypatch.setenv("SIMCLUSTER_FABRIC_DIR", "/nonexistent")
     rc, out = call(capsys, hccn_tool.main, "-i", "0", "-mac", "-g")
     assert rc == 1 and out.startswith("Cmd execute failed!")
 
 
 def test_ipv6_query_says_none_is_set(node, capsys):
-    node("a2")
+    node("a2", DRIVER)
     rc, out = call(capsys, hccn_tool.main, "-i", "0", "-ip", "-inet6", "-g")
     assert rc == 1 and out == "Get ipconf failed, because no ip was preset there!\n"
     assert call(capsys, hccn_tool.main, "-i", "0", "-ip", "-inet6")[0] == 1     # usage
 
 
 def test_ipv6_query_on_a_stopped_device(node, capsys):
-    node("a2", edit=lambda s: s["faults"].update(dcmi_error=True))
+    node("a2", DRIVER, edit=lambda s: s["faults"].update(dcmi_error=True))
     rc, out = call(capsys, hccn_tool.main, "-i", "0", "-ip", "-inet6", "-g")
     assert rc == 1 and out.strip() == hwstate.DCMI_NOT_STARTED

@@ -9,34 +9,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [os.path.join(HERE, "..", "standins"), os.path.join(HERE, "..")]
 import hwstate  # noqa: E402
 import npu_smi  # noqa: E402
-from sim import profiles  # noqa: E402
 
 # The reference samples live with the collection's unit tests, which ship them.
 FIXTURES = os.path.join(HERE, "..", "..", "..", "tests", "unit", "plugins", "module_utils", "fixtures", "npu_smi")
-
-
-@pytest.fixture
-def node(tmp_path, monkeypatch):
-    """A node with a loaded driver; returns a function (profile, version) -> state setter."""
-    root, hw = tmp_path / "root", tmp_path / "hw"
-    (root / "usr/local/Ascend/driver").mkdir(parents=True)
-    (root / "proc").mkdir()
-    hw.mkdir()
-    monkeypatch.setenv("SIMCLUSTER_SYSROOT", str(root))
-    monkeypatch.setenv("SIMCLUSTER_HW", str(hw))
-
-    def make(profile="a2", version="25.2.0", edit=None, processes=()):
-        (root / "usr/local/Ascend/driver/version.info").write_text("Version=%s\n" % version)
-        state = profiles.initial_state(profile, "t", "node1")
-        state["driver_loaded"] = version
-        for proc in processes:
-            (root / "proc" / str(proc["pid"])).mkdir(exist_ok=True)
-            state["processes"].append(proc)
-        if edit:
-            edit(state)
-        hwstate.save(state, str(hw))
-        return state
-    return make
 
 
 def run(capsys, *args):
