@@ -17,14 +17,15 @@ from ansible_collections.ascend_verl.cluster.plugins.module_utils import hardwar
 
 _PING_SUMMARY = re.compile(r"(\d+) packets transmitted, (\d+) received, ([\d.]+)% packet loss")
 
-# field -> (hccn_tool command, pattern whose first group is the value)
-FIELDS = (
-    ("link", "link", re.compile(r"link status:\s*(\S+)")),
-    ("net_health", "net_health", re.compile(r"net health status:\s*(.+?)\s*$", re.M)),
-    ("tls_switch", "tls", re.compile(r"tls switch\[(\d)\]")),
-    ("netdetect", "netdetect", re.compile(r"netdetect address:\s*(\S*)")),
-    ("gateway", "gateway", re.compile(r"default gateway:\s*([^,\s]*)")),
-)
+
+def _first_group(pattern, convert=None):
+    """A parser: the pattern's first group (converted), None when absent or empty."""
+    def parse(text):
+        match = pattern.search(text)
+        if not match or not match.group(1):
+            return None
+        return convert(match.group(1)) if convert else match.group(1)
+    return parse
 
 
 def find_tool(path=None, root=hardware.DEFAULT_ROOT):
@@ -59,17 +60,6 @@ def parse_ip(text):
     return (addr.group(1) if addr else None, mask.group(1) if mask else None)
 
 
-def parse_field(field, text):
-    for name, dummy, pattern in FIELDS:
-        if name == field:
-            match = pattern.search(text)
-            if not match:
-                return None
-            value = match.group(1)
-            return int(value) if field == "tls_switch" else (value or None)
-    raise KeyError(field)
-
-
 def parse_ping(text):
     """-> {sent, received, loss_pct} from the summary line, or None when there is none."""
     match = _PING_SUMMARY.search(text)
@@ -82,22 +72,6 @@ def _first_line(text):
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else ""
 
-
-FIELD_NAMES = tuple(f[0] for f in FIELDS)
-
-# Port health in depth (ascend_tools_formats.md section 2): asked only when named in `fields`,
-# and only then a key of the device (the address plan's readers keep their compact ports).
-# field -> hccn_tool command; `hccs` is asked after every device's `vnic` is known.
-HEALTH_FIELDS = (
-    ("speed", "speed"),         # `Speed: 100000 Mb/s`
-    ("duplex", "duplex"),       # `Duplex: Full` [assumed shape, see parse_duplex]
-    ("lldp", "lldp"),           # the neighbour's port, from `Ifname: 400GE1/1/20:2`
-    ("optical", "optical"),     # present, temperature, Tx/Rx power per lane
-    ("stat", "stat"),           # `packet statistics:` then `name:count` lines
-    ("vnic", "vnic"),           # A3: the virtual NIC address HCCS pings (`ipaddr:<ip>`)
-)
-HEALTH_NAMES = tuple(f[0] for f in HEALTH_FIELDS) + ("hccs",)
-ALL_FIELDS = FIELD_NAMES + HEALTH_NAMES
 
 _SPEED = re.compile(r"Speed:\s*(\d+)\s*Mb/s")
 _DUPLEX = re.compile(r"Duplex\s*:\s*(\S+)", re.I)
@@ -179,20 +153,32 @@ def parse_hccs_ping(text):
     return {"sent": sent, "received": received, "loss_pct": round(100.0 * (sent - received) / sent, 2)}
 
 
-def _parse_health(field, text):
-    if field == "speed":
-        return parse_speed(text)
-    if field == "duplex":
-        return parse_duplex(text)
-    if field == "lldp":
-        return parse_lldp(text)
-    if field == "optical":
-        return parse_optical(text)
-    if field == "stat":
-        return parse_stat(text)
-    if field == "vnic":
-        return parse_ip(text)[0]
-    raise KeyError(field)
+# field -> (hccn_tool command, parser).  The first five are the compact port the address plan's
+# readers use (a field not asked is None); port health in depth (ascend_tools_formats.md
+# section 2) follows: a key of the device only when asked.  `hccs` is asked after every
+# device's `vnic` is known (collect()).
+FIELDS = (
+    ("link", "link", _first_group(re.compile(r"link status:\s*(\S+)"))),
+    ("net_health", "net_health", _first_group(re.compile(r"net health status:\s*(.+?)\s*$", re.M))),
+    ("tls_switch", "tls", _first_group(re.compile(r"tls switch\[(\d)\]"), int)),
+    ("netdetect", "netdetect", _first_group(re.compile(r"netdetect address:\s*(\S*)"))),
+    ("gateway", "gateway", _first_group(re.compile(r"default gateway:\s*([^,\s]*)"))),
+    ("speed", "speed", parse_speed),            # `Speed: 100000 Mb/s`
+    ("duplex", "duplex", parse_duplex),         # `Duplex: Full` [assumed shape, see parse_duplex]
+    ("lldp", "lldp", parse_lldp),               # the neighbour's port, from `Ifname: 400GE1/1/20:2`
+    ("optical", "optical", parse_optical),      # present, temperature, Tx/Rx power per lane
+    ("stat", "stat", parse_stat),               # `packet statistics:` then `name:count` lines
+    ("vnic", "vnic", lambda text: parse_ip(text)[0]),   # A3: the address HCCS pings (`ipaddr:<ip>`)
+)
+FIELD_NAMES = tuple(f[0] for f in FIELDS[:5])
+HEALTH_NAMES = tuple(f[0] for f in FIELDS[5:]) + ("hccs",)
+ALL_FIELDS = FIELD_NAMES + HEALTH_NAMES
+_PARSERS = dict((name, parser) for name, dummy, parser in FIELDS)
+
+
+def parse_field(field, text):
+    """The value of FIELD in a `-<command> -g` answer (KeyError for an unknown field)."""
+    return _PARSERS[field](text)
 
 
 def sio_peer(phy_id):
@@ -220,7 +206,7 @@ def hccs_ping(runner, dev, peer):
 
 def device_info(runner, phy_id, fields=FIELD_NAMES):
     """What `hccn_info` reports for one device: the address always, then each of `fields`
-    (the others of FIELDS stay None, not asked; those of HEALTH_FIELDS are left out); failed
+    (the others of FIELD_NAMES stay None, not asked; those of HEALTH_NAMES are left out); failed
     questions go to `errors`.  An `-lldp -g` that fails silently is no neighbour, not an error."""
     dev = {"phy_id": phy_id, "address": None, "netmask": None, "errors": []}
     rc, out = runner(["-i", str(phy_id), "-ip", "-g"])
@@ -228,19 +214,13 @@ def device_info(runner, phy_id, fields=FIELD_NAMES):
         dev["address"], dev["netmask"] = parse_ip(out)
     elif "no ip was preset" not in out:
         dev["errors"].append("-ip -g: " + _first_line(out))
-    for field, cmd, dummy in FIELDS:
-        if field not in fields:
-            dev[field] = None
-            continue
-        rc, out = runner(["-i", str(phy_id), "-" + cmd, "-g"])
-        dev[field] = parse_field(field, out) if rc == 0 else None
-        if rc != 0:
-            dev["errors"].append("-%s -g: %s" % (cmd, _first_line(out)))
-    for field, cmd in HEALTH_FIELDS:
+    for field, cmd, parse in FIELDS:
         if field not in fields and not (field == "vnic" and "hccs" in fields):
+            if field in FIELD_NAMES:
+                dev[field] = None
             continue
         rc, out = runner(["-i", str(phy_id), "-" + cmd, "-g"])
-        dev[field] = _parse_health(field, out) if rc == 0 else None
+        dev[field] = parse(out) if rc == 0 else None
         if rc != 0 and not (field == "lldp" and not out.strip()):
             dev["errors"].append("-%s -g: %s" % (cmd, _first_line(out) or "hccn_tool exited %d" % rc))
     return dev
