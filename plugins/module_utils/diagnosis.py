@@ -50,7 +50,7 @@ PORT_DEFAULTS = {"product": None, "speed_mbps": None, "speed_source": None, "dup
 
 def port_expectations(product=None, speed_mbps=0, **thresholds):
     """The port checks' expectations: speed and duplex from the product's data
-    (hardware.PORTS) unless `speed_mbps` (> 0) overrides the speed, plus the thresholds."""
+    (hardware.PRODUCTS) unless `speed_mbps` (> 0) overrides the speed, plus the thresholds."""
     speed, duplex = hardware.expected_port(product)
     out = dict(PORT_DEFAULTS, **dict((k, v) for k, v in thresholds.items() if v is not None))
     out.update(product=product, speed_mbps=speed_mbps or speed, duplex=duplex,

@@ -141,7 +141,7 @@ def _rules(product, ports):
     """Product rules over one host's ports."""
     out = []
     by_subnet = dict((d, p["subnet"]) for d, p in ports.items())
-    npu_device, count = hardware.PRODUCTS.get(product, (None, None))
+    npu_device, count = hardware.npu_device_of(product), hardware.expected_devices(product)
     if npu_device == "A3":
         for d in sorted(by_subnet):
             if d % 2 == 0 and d + 1 in by_subnet and by_subnet[d] == by_subnet[d + 1]:

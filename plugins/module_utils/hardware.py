@@ -13,38 +13,27 @@ import os
 DEFAULT_ROOT = "/usr/local/Ascend"
 
 # Product -> (NPU_DEVICE, devices per node as the driver numbers them: one per die).
+# Product -> (NPU device, devices per node, RoCE port speed in Mb/s as `hccn_tool -speed -g` prints
+# it).  A speed of None = no public figure: the verify role then expects the speed most ports of the
+# cluster show.  A2 (Atlas 800T/800I A2, Atlas 900 A2 PoD): one 200GE port per NPU - "8*200G"
+# (ascend_tools_formats.md section 2.3, source S6) and "A2 parameter plane: 8 x 200GE per node"
+# (cluster_bringup_facts.md section 6); the switch side of S7's LLDP (`400GE1/1/5:1`, `:2`) is a
+# 400GE port split in two 200GE halves.  Atlas 200T A2 Box16 and the A3 products: no figure in our
+# references (section 2.3 speaks of 200G or 400G ports without naming products).
 PRODUCTS = {
-    "Atlas 900 A2 PODc": ("A2", 8),
-    "Atlas 800T A2": ("A2", 8),
-    "Atlas 800I A2": ("A2", 8),
-    "Atlas 200T A2 Box16": ("A2", 16),
-    "Atlas 800T A3": ("A3", 16),
-    "Atlas 800I A3": ("A3", 16),
-    "Atlas 900 A3 SuperPoD": ("A3", 16),
+    "Atlas 900 A2 PODc": ("A2", 8, 200000),
+    "Atlas 800T A2": ("A2", 8, 200000),
+    "Atlas 800I A2": ("A2", 8, 200000),
+    "Atlas 200T A2 Box16": ("A2", 16, None),
+    "Atlas 800T A3": ("A3", 16, None),
+    "Atlas 800I A3": ("A3", 16, None),
+    "Atlas 900 A3 SuperPoD": ("A3", 16, None),
 }
 NPU_DEVICES = ("A2", "A3")
+# RoCE ports at these speeds run full duplex only (IEEE 802.3 defines 200GBASE/400GBASE for full
+# duplex operation); `hccn_tool -duplex -g` prints it, compared in lower case.
+PORT_DUPLEX = "full"
 
-# Product -> what each NPU's RoCE port should negotiate: (speed in Mb/s as `hccn_tool -speed -g`
-# prints it, duplex as `-duplex -g` prints it, lower case).  A speed of None = no public figure:
-# the verify role then expects the speed most ports of the cluster show.
-# A2 (Atlas 800T/800I A2, Atlas 900 A2 PoD): one 200GE port per NPU - "8*200G" (ascend_tools_formats.md
-# section 2.3, source S6) and "A2 parameter plane: 8 x 200GE per node" (cluster_bringup_facts.md section 6);
-# the switch side of S7's LLDP (`400GE1/1/5:1`, `:2`) is a 400GE port split in two 200GE halves.
-# Atlas 200T A2 Box16 and the A3 products: no figure in our references (section 2.3 speaks of 200G or
-# 400G ports without naming products), so no speed of their own.
-# Duplex: RoCE ports at these speeds run full duplex only (IEEE 802.3 defines 200GBASE/400GBASE
-# for full duplex operation).
-PORTS = {
-    "Atlas 900 A2 PODc": (200000, "full"),
-    "Atlas 800T A2": (200000, "full"),
-    "Atlas 800I A2": (200000, "full"),
-    "Atlas 200T A2 Box16": (None, "full"),
-    "Atlas 800T A3": (None, "full"),
-    "Atlas 800I A3": (None, "full"),
-    "Atlas 900 A3 SuperPoD": (None, "full"),
-}
-
-# PCI (vendor 0x19e5) device id -> (chip family as in the HDK package names, NPU_DEVICE).
 PCI_VENDOR = "0x19e5"
 PCI_DEVICES = {
     "0xd801": ("910", "A1"),
@@ -71,16 +60,16 @@ TOOL_DIRS = ("/usr/local/bin", "/usr/local/sbin", "/usr/bin", "/usr/sbin", "/bin
 
 def expected_devices(product):
     """Devices per node of a product, None when unknown."""
-    return PRODUCTS.get(product, (None, None))[1]
+    return PRODUCTS.get(product, (None, None, None))[1]
 
 
 def expected_port(product):
-    """-> (speed Mb/s or None, duplex or None) of a product's RoCE ports."""
-    return PORTS.get(product, (None, None))
+    """-> (speed Mb/s or None, duplex) of a product's RoCE ports; (None, None) for an unknown product."""
+    return (PRODUCTS[product][2], PORT_DUPLEX) if product in PRODUCTS else (None, None)
 
 
 def npu_device_of(product):
-    return PRODUCTS.get(product, (None, None))[0]
+    return PRODUCTS.get(product, (None, None, None))[0]
 
 
 def tool_candidates(name, path_env=None, extra=()):

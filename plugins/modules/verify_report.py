@@ -51,7 +51,7 @@ options:
       product:
         description:
           - The Atlas product; its ports' speed and duplex are the collection's data (module_utils/hardware.py
-            C(PORTS)). Without a figure for the product, the speed most ports of the cluster show is expected.
+            C(PRODUCTS)). Without a figure for the product, the speed most ports of the cluster show is expected.
         type: str
       speed_mbps:
         description: Speed every port must show, in Mb/s; 0 = the product's.
