@@ -21,8 +21,6 @@ library only.
 
 import re
 
-from ansible_collections.ascend_verl.cluster.plugins.module_utils import hardware
-
 TESTS = ("all_reduce_test", "all_gather_test", "all_gatherv_test", "broadcast_test", "reduce_test",
          "reduce_scatter_test", "reduce_scatterv_test", "scatter_test", "alltoall_test", "alltoallv_test",
          "alltoallvc_test")
@@ -32,14 +30,11 @@ DTYPES = ("int8", "int16", "int32", "fp16", "fp32", "int64", "uint64", "uint8", 
 OPS = ("sum", "prod", "max", "min")
 BIN_DIR = "tools/hccl_test/bin"     # under ASCEND_HOME_PATH (.../ascend-toolkit/latest or .../cann)
 
-# Product -> the all_reduce alg_bandwidth (GB/s, at the largest size of the default sweep) below
-# which a run is slow.  None everywhere: our references hold no published hccl_test figure for
-# any product (grep GB/s in /work/shared/reference: the one hccl_test figure, 23.76 GB/s at
-# 64 MiB on 8 ranks, is a doc sample on unstated hardware; "8 x 200GE" and an unofficial
-# "56 GB/s per HCCS link" are line rates, not an algorithm bandwidth, which depends on the
-# algorithm and the rank count).  With None the calling role takes the first healthy run as
-# the baseline.
-FLOORS = dict((product, None) for product in hardware.PRODUCTS)
+# No per-product floor: our references hold no published hccl_test figure for any product (the one
+# figure, 23.76 GB/s at 64 MiB on 8 ranks, is a doc sample on unstated hardware; "8 x 200GE" and
+# an unofficial "56 GB/s per HCCS link" are line rates, not an algorithm bandwidth, which depends
+# on the algorithm and the rank count).  The floor is the caller's: a knob, or the cluster's first
+# healthy run as its baseline.
 
 _UNITS = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
 _SIZE = re.compile(r"^\s*(\d+)\s*([kKmMgG]?)\s*$")
@@ -262,11 +257,6 @@ def parse(text):
 
 
 # ---- verdict -----------------------------------------------------------------------------
-
-def floor_for(product):
-    """The product's floor in GB/s, None when no figure is published (or product unknown)."""
-    return FLOORS.get(product)
-
 
 def _fmt_size(size):
     for unit, scale in (("G", 1024 ** 3), ("M", 1024 ** 2), ("K", 1024)):
