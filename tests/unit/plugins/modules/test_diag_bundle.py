@@ -12,7 +12,6 @@ from ansible_collections.ascend_verl.cluster.tests.unit.compat import run_module
 from ansible_collections.ascend_verl.cluster.plugins.modules import diag_bundle, diag_index
 
 
-
 @pytest.fixture
 def node(tmp_path, monkeypatch):
     """A fake npu-smi that hangs on PATH, an env file with a token, an Ascend root with a driver version."""

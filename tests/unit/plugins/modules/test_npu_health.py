@@ -24,7 +24,6 @@ def npu_smi_tool(tmp_path):
     return make
 
 
-
 def sample(name):
     with open(os.path.join(FIXTURES, name)) as f:
         return f.read()

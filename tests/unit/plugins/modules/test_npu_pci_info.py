@@ -4,7 +4,6 @@ from ansible_collections.ascend_verl.cluster.tests.unit.compat import run_module
 from ansible_collections.ascend_verl.cluster.plugins.modules import npu_pci_info
 
 
-
 def test_reports_npus_and_changes_nothing(tmp_path, capsys):
     dev = tmp_path / "0000:9d:00.0"
     dev.mkdir()

@@ -9,7 +9,6 @@ from ansible_collections.ascend_verl.cluster.tests.unit.compat import run_module
 from ansible_collections.ascend_verl.cluster.plugins.modules import ascend_facts, fleet_audit, hccn_info, verify_report
 
 
-
 @pytest.fixture
 def hccn_tool(tmp_path):
     """A fake hccn_tool: answers per command, link DOWN on device 1, or -8005 everywhere."""
@@ -107,7 +106,7 @@ def test_verify_report_has_the_ray_line(tmp_path, capsys, failing, rc_, slots):
                "hccn": {"hccn": {"devices": []}}, "connectivity": {}, "env": {}}
     hosts = {"node1": dict(healthy, ray=_ray_result(failing)), "node2": dict(healthy, ray=None)}
     rc, out = run_module(verify_report, capsys, {"hosts": hosts, "report_dir": str(tmp_path), "report_name": "v",
-                                          "check_env": False})
+                                                 "check_env": False})
     md = (tmp_path / "v.md").read_text().splitlines()
     assert rc == rc_ and md[4:6] == [line, ""]          # after the title and the counts
     assert (out["summary"]["ray_npus"], out["summary"]["ray_smoke_slots"]) == ("16/16", slots)
