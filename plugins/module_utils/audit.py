@@ -15,6 +15,7 @@ from collections import Counter
 from ansible_collections.ascend_verl.cluster.plugins.module_utils import reports
 from ansible_collections.ascend_verl.cluster.plugins.module_utils.diagnosis import natural_key
 from ansible_collections.ascend_verl.cluster.plugins.module_utils.version import same
+from ansible_collections.ascend_verl.cluster.plugins.module_utils.versions import ENV_COMPONENTS
 
 ABSENT = "absent"
 ALWAYS_ABSENT = ("triton",)
@@ -31,14 +32,18 @@ def _same(component, found, wanted):
     return same(found, wanted)
 
 
-def expected_versions(manifest):
-    """{component: version or None (must be absent)} for what the manifest pins."""
+def expected_versions(manifest, install_method="conda"):
+    """{component: version or None (must be absent)} for what the manifest pins; with
+    install_method "none" the Python env is the site's own, so only the system half is pinned."""
     out = {}
     for name, spec in ((manifest or {}).get("components") or {}).items():
+        if install_method == "none" and name in ENV_COMPONENTS:
+            continue
         version = spec.get("version") if isinstance(spec, dict) else spec
         out[name] = None if version in (None, ABSENT) else str(version)
     for name in ALWAYS_ABSENT:
-        out.setdefault(name, None)
+        if install_method != "none":
+            out.setdefault(name, None)
     return out
 
 
@@ -48,9 +53,9 @@ def _majority(values):
     return (value, True) if count * 2 > len(values) else (None, False)
 
 
-def audit(hosts, manifest, components=None):
+def audit(hosts, manifest, components=None, install_method="conda"):
     names = sorted(hosts, key=natural_key)
-    expected = expected_versions(manifest)
+    expected = expected_versions(manifest, install_method)
     reachable = [h for h in names if "versions" in hosts[h]]
     seen = list(components or [])
     for h in reachable:

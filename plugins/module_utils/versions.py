@@ -14,6 +14,8 @@ COMPONENTS = ("os", "kernel", "arch", "driver", "firmware", "npu_smi", "toolkit"
 PACKAGES = ("torch", "torch_npu", "torchvision", "sglang", "sgl_kernel_npu", "deep_ep", "torch_memory_saver",
             "triton_ascend", "triton", "verl", "ray", "transformers", "numpy", "megatron_core", "mindspeed",
             "mbridge")
+# The Python env's half of the stack: what ascend_install_method "none" leaves to the site.
+ENV_COMPONENTS = ("conda", "python", "verl_commit") + PACKAGES
 
 
 def package_name(component):

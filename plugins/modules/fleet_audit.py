@@ -49,6 +49,13 @@ options:
     description: Fail when a host drifted or could not be audited, naming each host and component.
     type: bool
     default: false
+  install_method:
+    description:
+      - How the Python stack reaches the nodes (C(ascend_install_method)). With C(none) the env is the site's own, so
+        its components are compared with the fleet majority only, not with the manifest's pins.
+    type: str
+    choices: [conda, none]
+    default: conda
 attributes:
   check_mode:
     support: full
@@ -120,11 +127,12 @@ def main():
             report_name=dict(type="str", default="audit"),
             formats=dict(type="list", elements="str", choices=list(SUFFIX), default=list(SUFFIX)),
             fail_on_drift=dict(type="bool", default=False),
+            install_method=dict(type="str", choices=["conda", "none"], default="conda"),
         ),
         supports_check_mode=True,
     )
     p = module.params
-    result = audit.audit(p["hosts"], p["manifest"], p["components"])
+    result = audit.audit(p["hosts"], p["manifest"], p["components"], p["install_method"])
     files = []
     if p["report_dir"] and not module.check_mode:
         texts = audit.render(result, p["manifest"].get("name", "?"), p["report_name"])

@@ -54,7 +54,9 @@ def test_a3_tls_flip_and_a_bad_hccs_are_named_by_die(a3, tmp_path):
     a3.fault("node1", "tls", "9", "1")
     a3.fault("node1", "hccs-bad", "3")
     try:
-        rc, stats, out = playbook(a3.inventory, "playbooks/verify.yml", "-e", "verify_report_dir=%s" % tmp_path)
+        # Ray and its smoke job on this node were proven by site.yml above: the ports only here.
+        rc, stats, out = playbook(a3.inventory, "playbooks/verify.yml", "-e", "verify_report_dir=%s" % tmp_path,
+                                  "-e", "verify_ray=false")
     finally:
         a3.fault("node1", "tls", "9", "0")
         a3.fault("node1", "hccs-ok", "3")

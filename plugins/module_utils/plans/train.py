@@ -39,6 +39,9 @@ def _judge_paths(paths, found, host):
 def train(manifest, facts, knobs, inputs=None):
     inputs = inputs or {}
     host = inputs.get("host")
+    if knobs.get("ascend_install_method") == "none":
+        return plan("train", ["ascend_install_method is none: the nodes have no Python env or Ray from this collection "
+                              "to run a recipe on"], [], request=None, paths=[], uses=[])
     recipe, problems = recipes.load(inputs.get("recipe"), inputs.get("recipe_source"))
     if problems:
         return plan("train", problems, [], request=None, paths=[], uses=[])

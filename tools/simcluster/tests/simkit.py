@@ -28,12 +28,14 @@ def sim(*args, check=True):
 class Cluster:
     """A cluster booted for a test module; everything goes through real interfaces."""
 
-    def __init__(self, name, profile="a2", nodes=3, unaddressed=False):
+    def __init__(self, name, profile="a2", nodes=3, unaddressed=False, inventory_vars=None):
         """unaddressed: RoCE ports come up without address, gateway and netdetect address
         and without /etc/hccn.conf (`simcluster up --unaddressed`); hosts.yml carries the
-        fabric_plan that addresses them either way."""
+        fabric_plan that addresses them either way.  inventory_vars: added to hosts.yml's
+        `all` vars, as a user would set them in the inventory."""
         self.name, self.profile, self.nodes = name, profile, nodes
         self.unaddressed = unaddressed
+        self.inventory_vars = dict(inventory_vars or {})
         self.build = os.path.join(REPO, "build", "sim", name)
         self.inventory = os.path.join(self.build, "hosts.yml")
 
@@ -43,6 +45,13 @@ class Cluster:
             *(["--unaddressed"] if self.unaddressed else []))
         with open(os.path.join("/run/simcluster", self.name, "cluster.json")) as f:
             self.registry = json.load(f)
+        if self.inventory_vars:
+            import yaml  # pylint: disable=import-outside-toplevel
+            with open(self.inventory) as f:
+                inventory = yaml.safe_load(f)
+            inventory["all"].setdefault("vars", {}).update(self.inventory_vars)
+            with open(self.inventory, "w") as f:
+                yaml.safe_dump(inventory, f, default_flow_style=False, sort_keys=False)
         return self
 
     def down(self):
@@ -98,7 +107,7 @@ class Cluster:
         argv = ["ssh", "-i", os.path.join(self.build, "id_ed25519"),
                 "-o", "UserKnownHostsFile=" + (known_hosts or os.path.join(self.build, "known_hosts")),
                 "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
-                "-o", "ConnectTimeout=5", "root@" + self.ip(node), command]
+                "-o", "ConnectTimeout=30", "root@" + self.ip(node), command]
         proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               universal_newlines=True, input=stdin, check=False)
         if check and proc.returncode != 0:

@@ -108,3 +108,13 @@ def test_host_settings_are_judged_against_each_hosts_plan():
                                                   "(planned 10.20.0.32-10.20.0.39/16)")
     pages = audit.render(result, "seed", "t")
     assert "this host's plan" in pages["md"] and "(per host)" in pages["csv"]
+
+
+def test_without_the_python_stack_only_the_system_half_is_pinned():
+    """ascend_install_method none: the env is the site's own, judged by the majority only."""
+    hosts = fleet(node1__python="3.10.14", node2__python="3.10.14", node3__python="3.10.14", node1__triton="3.2.0")
+    result = audit.audit(hosts, MANIFEST, install_method="none")
+    assert result["pinned"] == ["driver", "firmware", "toolkit", "kernels", "nnal"]
+    assert blamed(result) == [("node1", "triton", "majority")]
+    assert blamed(audit.audit(fleet(node2__driver="25.2.0"), MANIFEST, install_method="none")) == [
+        ("node2", "driver", "manifest")]

@@ -69,3 +69,9 @@ def test_a_node_the_job_does_not_use_is_not_judged(manifest, knobs):
 def test_what_ray_has_must_fit(manifest, knobs, ray, device, problem):
     out = plan(manifest, knobs, ray=ray, files=ALL_THERE, device=device)
     assert any(problem in p for p in out["problems"]), out["problems"]
+
+
+def test_without_the_python_stack_nothing_is_composed(manifest, knobs):
+    out = plan(manifest, knobs, ray=BOTH, files=ALL_THERE, ascend_install_method="none")
+    assert out["problems"] == ["ascend_install_method is none: the nodes have no Python env or Ray from this "
+                               "collection to run a recipe on"] and out["uses"] == []
