@@ -286,6 +286,40 @@ def _check_ray(out, hosts, names, down):
                                       sum(n["expected"] for n in smoke.values()))}
 
 
+def _check_hccl(out, hosts, names, down):
+    """hccl_test (module hccl_bench): each node's run over its own NPUs, and the head's run over
+    the nodes whose own run was good, bisected to the nodes at fault.  -> summary or None."""
+    intra, cluster = {}, None
+    for host in names:
+        if host in down:
+            continue
+        mine = hosts[host].get("hccl") or {}
+        run = mine.get("intra")
+        if run:
+            intra[host] = run.get("bandwidth")
+            if run.get("failed") or not run.get("ok"):
+                why = run.get("message") or run.get("msg") or "hccl_bench failed"
+                out.add(host, None, "hccl", "hccl_test inside the node: %s" % why)
+        if mine.get("cluster"):
+            cluster = dict(mine["cluster"], head=host)
+    if cluster is not None and (cluster.get("failed") or not cluster.get("ok")):
+        what = cluster.get("message") or cluster.get("msg") or "hccl_bench failed"
+        blamed = [h for h in cluster.get("blamed") or [] if h not in down]
+        for host in blamed:
+            out.add(host, None, "hccl", "the all-node hccl_test is bad with this node and good without it (%s)" % what)
+        for group in cluster.get("unresolved") or []:
+            for host in group:
+                out.add(host, None, "hccl", "hccl_test is bad only between %s: the path between them (%s)"
+                        % (" and ".join(group), what))
+        if not blamed and not cluster.get("unresolved"):
+            out.add(cluster["head"], None, "hccl", "the all-node hccl_test, launched here: %s" % what)
+    if not intra and cluster is None:
+        return None
+    return {"intra_gbps": intra, "cluster_gbps": (cluster or {}).get("bandwidth"),
+            "cluster_nodes": len(((cluster or {}).get("runs") or [{}])[0].get("hosts") or []),
+            "runs": len((cluster or {}).get("runs") or [])}
+
+
 def diagnose(hosts, check_env=True, clock_threshold=None, ports=None):
     """hosts: {name: {unreachable, msg, health, hccn, connectivity, env, fabric}} -> result dict, where
     health, hccn and connectivity are the registered results of the node modules and fabric the
@@ -332,6 +366,7 @@ def diagnose(hosts, check_env=True, clock_threshold=None, ports=None):
     _check_ports(out, hosts, [h for h in names if h not in down], local, ports)
     spread = _check_clocks(out, hosts, [h for h in names if h not in down], clock_threshold)
     ray = _check_ray(out, hosts, names, down)
+    hccl = _check_hccl(out, hosts, names, down)
     _check_probes(out, probes, local, local_failure)
     order = dict((h, i) for i, h in enumerate(names))
     failures = sorted(out.items, key=lambda f: (order.get(f["host"], 0), f["device"] is not None,
@@ -343,4 +378,4 @@ def diagnose(hosts, check_env=True, clock_threshold=None, ports=None):
                "clock_spread_s": None if not spread or spread["estimate"] is None else round(spread["estimate"], 3),
                "ray_npus": (ray or {}).get("npus"), "ray_smoke_slots": (ray or {}).get("smoke_slots")}
     return {"ok": not failures, "failures": failures, "summary": summary, "bad_hosts": bad_hosts,
-            "matrix": matrix([h for h in names if h not in down], probes), "ray": ray}
+            "matrix": matrix([h for h in names if h not in down], probes), "ray": ray, "hccl": hccl}

@@ -389,3 +389,79 @@ def bisect_plan(nodes, results):
         unresolved = [u for u in unresolved if not any(h in blamed for h in u)]
     return {"next": [list(r) for r in wanted], "blamed": blamed,
             "unresolved": [] if wanted else unresolved, "done": not wanted}
+
+
+# ---- building and running it on a node ---------------------------------------------------
+
+# The distribution's MPICH by package manager: what to install, the MPI_HOME hccl_test's
+# Makefile takes (include/mpi.h, lib/libmpi*), and its Hydra launcher.  "{triplet}" is the
+# node's multiarch triplet (Debian and Ubuntu keep MPICH's headers and libs per arch).
+MPI = {
+    "apt": {"packages": ["mpich", "libmpich-dev"], "home": "/usr/lib/{triplet}/mpich",
+            "mpirun": "/usr/bin/mpiexec.mpich"},
+    "dnf": {"packages": ["mpich", "mpich-devel"], "home": "/usr/lib64/mpich", "mpirun": "/usr/lib64/mpich/bin/mpirun"},
+    "yum": {"packages": ["mpich", "mpich-devel"], "home": "/usr/lib64/mpich", "mpirun": "/usr/lib64/mpich/bin/mpirun"},
+}
+BUILT = ("all_reduce_test", "all_gather_test", "broadcast_test", "reduce_scatter_test", "alltoall_test")
+
+
+def build_plan(pkg_mgr, arch, ascend_home, mpi_home="", mpirun=""):
+    """What the cann role does so the benchmark can run: the MPI packages, and the make of
+    hccl_test under the toolkit (ascend-deployer builds it too, then never runs it).
+    -> {"packages", "mpi_home", "mpirun", "dir", "make", "creates"}; ValueError when the
+    node's package manager has no known MPICH and no mpi_home was given."""
+    layout = MPI.get(pkg_mgr or "")
+    if layout is None and not (mpi_home and mpirun):
+        raise ValueError("no MPICH layout known for package manager %r: set the MPI home and mpirun knobs" % (pkg_mgr,))
+    layout = layout or {"packages": [], "home": mpi_home, "mpirun": mpirun}
+    triplet = "%s-linux-gnu" % arch
+    home = (mpi_home or layout["home"]).replace("{triplet}", triplet)
+    src = "%s/%s" % (str(ascend_home).rstrip("/"), BIN_DIR.rsplit("/", 1)[0])
+    return {"packages": list(layout["packages"]), "mpi_home": home, "mpirun": mpirun or layout["mpirun"],
+            "dir": src, "make": ["make", "-C", src, "MPI_HOME=" + home, "ASCEND_DIR=" + str(ascend_home).rstrip("/")],
+            "creates": "%s/bin/%s" % (src, BUILT[0])}
+
+
+def series(run, nodes, floor_gbps=None, size=None, bisect=True, max_runs=16):
+    """The all-node run, then (when it is bad and bisect) the runs bisect_plan asks for,
+    round by round, one after another.  `run(hosts)` runs hccl_test over those hosts and
+    returns {"text", "rc", "seconds"}.  -> {"ok", "runs": [...], "blamed", "unresolved",
+    "bandwidth", "message"}; each run carries its hosts, verdict and parse summary."""
+    runs, results = [], []
+
+    def one(hosts):
+        out = run(list(hosts))
+        parsed = parse(out.get("text") or "")
+        judged = verdict(parsed, floor_gbps, size)
+        if out.get("rc") not in (0, None) and judged["ok"]:
+            judged = dict(judged, ok=False, message="mpirun exited %s (%s)" % (out["rc"], judged["message"]))
+        runs.append({"hosts": list(hosts), "ok": judged["ok"], "bandwidth": judged["bandwidth"],
+                     "size": judged["size"], "message": judged["message"], "rc": out.get("rc"),
+                     "seconds": out.get("seconds"), "rows": parsed["rows"], "errors": parsed["errors"]})
+        results.append({"hosts": list(hosts), "ok": judged["ok"]})
+
+    step = bisect_plan(nodes, results)
+    while step["next"] and len(runs) < max_runs:
+        for hosts in step["next"]:
+            one(hosts)
+        if not bisect:
+            break
+        step = bisect_plan(nodes, results)
+    first = runs[0]
+    out = {"ok": first["ok"], "runs": runs, "bandwidth": first["bandwidth"], "blamed": [], "unresolved": []}
+    if first["ok"]:
+        out["message"] = "%d node(s): %s" % (len(nodes), first["message"])
+        return out
+    if bisect and len(nodes) > 1:
+        out["blamed"], out["unresolved"] = step["blamed"], step["unresolved"]
+        found = []
+        if step["blamed"]:
+            found.append("slow or failing: " + ", ".join(step["blamed"]))
+        for pair in step["unresolved"]:
+            found.append("the path between %s (each is good with others)" % " and ".join(pair))
+        if step["next"]:
+            found.append("bisection stopped after %d runs" % len(runs))
+        out["message"] = "%d node(s): %s; %s" % (len(nodes), first["message"], "; ".join(found) or "no node to blame")
+    else:
+        out["message"] = "%d node(s): %s" % (len(nodes), first["message"])
+    return out

@@ -26,7 +26,9 @@ options:
         null when it is missing), C(clock) (the C(offset) interval of M(ascend_verl.cluster.clock_offset), or null),
         C(fabric) (the M(ascend_verl.cluster.ascend_plan) result of role C(fabric) with
         C(ports_only): the ports whose address, gateway or netdetect address differs from the address plan), C(ray)
-        (on the Ray head only: the M(ascend_verl.cluster.ray_cluster) result with the smoke job, or null)."
+        (on the Ray head only: the M(ascend_verl.cluster.ray_cluster) result with the smoke job, or null), C(hccl)
+        (C(intra): the node's M(ascend_verl.cluster.hccl_bench) result over its own NPUs; C(cluster), on the node that
+        launched it: the run over the nodes, with its bisection; either null)."
     type: dict
     required: true
   check_env:
@@ -139,6 +141,13 @@ ray:
   returned: always
   type: dict
   sample: {ray_version: 2.46.0, npus: 16/16, smoke_slots: 16/16}
+hccl:
+  description:
+    - The collective benchmark (M(ascend_verl.cluster.hccl_bench)) - C(intra_gbps) (per node, its own NPUs),
+      C(cluster_gbps) (the run over C(cluster_nodes) nodes) and C(runs) (with the bisection). Null when it did not run.
+  returned: always
+  type: dict
+  sample: {intra_gbps: {node1: 17.99, node2: 18.02}, cluster_gbps: 12.4, cluster_nodes: 2, runs: 1}
 lines:
   description: "One line per failure: C(host[ device N]: check: message)."
   returned: always
@@ -167,6 +176,13 @@ def _markdown(result, context):
         ray = result["ray"]
         lines += ["Ray%s: %s NPUs in the cluster; smoke job %s NPU slots passed." % (
             " " + ray["ray_version"] if ray.get("ray_version") else "", ray["npus"], ray["smoke_slots"]), ""]
+    if result.get("hccl"):
+        hccl = result["hccl"]
+        figures = ", ".join("%s %s" % (h, "-" if g is None else "%.2f" % g)
+                            for h, g in sorted(hccl["intra_gbps"].items(), key=lambda i: diagnosis.natural_key(i[0])))
+        lines += ["hccl_test (GB/s at the largest size): inside each node %s; across %d nodes %s (%d runs)." % (
+            figures or "-", hccl["cluster_nodes"], "-" if hccl["cluster_gbps"] is None else "%.2f" % hccl["cluster_gbps"],
+            hccl["runs"]), ""]
     if context:
         lines += ["- %s: %s" % (k, context[k]) for k in sorted(context)] + [""]
     if result["failures"]:

@@ -12,7 +12,7 @@ Python 3.9+, standard library only.
 
 import re
 
-from ansible_collections.ascend_verl.cluster.plugins.module_utils import hardware
+from ansible_collections.ascend_verl.cluster.plugins.module_utils import hardware, hccl_bench
 from ansible_collections.ascend_verl.cluster.plugins.module_utils.plans.common import change, differs, file_for, plan, wanted
 
 PARTS = ("toolkit", "kernels", "nnal")
@@ -41,4 +41,11 @@ def cann(manifest, facts, knobs, inputs=None):
                           "env": {"ASCEND_TOOLKIT_HOME": home, "ASCEND_HOME_PATH": home},
                           "why": change(part, want, found[part]) + (" (the toolkit changes)" if part == "kernels"
                                                                     and not differs(found[part], want) else "")})
-    return plan("cann", problems, steps, found=dict((p, found[p]) for p in PARTS))
+    hccl_test = None
+    if knobs["cann_hccl_test"]:
+        try:
+            hccl_test = hccl_bench.build_plan(facts["system"].get("pkg_mgr"), arch, home,
+                                              knobs["cann_hccl_test_mpi_home"], knobs["cann_hccl_test_mpirun"])
+        except ValueError as e:
+            problems.append("hccl_test: %s (or cann_hccl_test: false)" % e)
+    return plan("cann", problems, steps, found=dict((p, found[p]) for p in PARTS), hccl_test=hccl_test)

@@ -88,3 +88,16 @@ def test_versions_in_another_case_are_converged(manifest, knobs, facts, stack, s
     node = dict((("cann." + p), spell(str(m["components"][p]["version"]))) for p in PARTS)
     out = cann.cann(m, facts("cann", stack, **node), knobs("cann"))
     assert out["done"] and out["found"] == dict((p, node["cann." + p]) for p in PARTS)
+
+
+def test_hccl_test_is_built_with_the_distributions_mpich(manifest, knobs, facts):
+    f = facts("hdk", "seed", "A2", "aarch64")
+    out = cann.cann(manifest("seed"), f, knobs("cann", ascend_npu_device="A2"))
+    assert out["hccl_test"]["packages"] == ["mpich", "mpich-devel"]          # the fixture's node has dnf
+    assert out["hccl_test"]["make"][-2:] == ["MPI_HOME=/usr/lib64/mpich", "ASCEND_DIR=/usr/local/Ascend/ascend-toolkit/latest"]
+    f["system"]["pkg_mgr"] = None
+    out = cann.cann(manifest("seed"), f, knobs("cann", ascend_npu_device="A2"))
+    assert out["problems"] == ["hccl_test: no MPICH layout known for package manager None: set the MPI home and mpirun "
+                               "knobs (or cann_hccl_test: false)"]
+    out = cann.cann(manifest("seed"), f, knobs("cann", ascend_npu_device="A2", cann_hccl_test=False))
+    assert out["problems"] == [] and out["hccl_test"] is None
