@@ -318,11 +318,12 @@ def bisect_plan(nodes, results):
     nodes.  A one-node run (all its NPUs, HCCS only) that is bad blames that node directly.
     A bad set whose halves are both good has a fault that only shows across nodes (a RoCE
     port): each of its members not yet proven good is paired with a node that was (the first
-    such in `nodes`).  A node is blamed when a bad run holds it and otherwise only nodes
-    proven good (in a good run of two or more nodes): every run with it is bad, a run
-    without it is good.  A bad set whose members are all proven good, or that has no proven
-    node to pair with (two nodes, or a fault in every half), is `unresolved`: the path
-    between them, not a node.
+    such in `nodes`; before any node is proven, a node outside the set that was good on its
+    own).  A node is blamed when a bad run holds it and otherwise only nodes proven good (in a
+    good run of two or more nodes): every run with it is bad, a run without it is good.  A bad
+    set whose members are all proven good, that has no node to pair with (two nodes), or whose
+    pairs proved nothing (a fault in every half), is `unresolved`: the path between them, not
+    a node.
 
     Cost with one slow node among N: 1 all-node run, then ceil(log2 N) rounds of 2 runs
     (the two halves), plus, when the fault is inter-node only, at most one round of 2 pair
@@ -368,12 +369,17 @@ def bisect_plan(nodes, results):
                     walk(h)
             return
         suspects = [h for h in run if h not in proven]
-        if not suspects or reference is None:
+        # No node proven across nodes yet: one outside this run that was good on its own will do;
+        # a good pair proves both, and then the other suspects are settled against them.
+        partner = reference or next((h for h in nodes if h not in run and known.get((h,)) is True), None)
+        if not suspects or partner is None:
             unresolved.append(list(run))
             return
         # a suspect is settled by any run of it with proven nodes only (whichever proven node it was)
-        pending = [key((h, reference)) for h in suspects if not any(
+        pending = [key((h, partner)) for h in suspects if not any(
             h in other and len(other) > 1 and all(o in proven for o in other if o != h) for other in known)]
+        if pending and all(pair in known for pair in pending):
+            unresolved.append(list(run))        # the partner was no better: nothing more to learn here
         for pair in pending:
             want(pair)
 

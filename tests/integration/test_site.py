@@ -106,8 +106,10 @@ def test_rerun_converges_and_then_changes_nothing(cluster, artifacts):
 
 
 # 2. verify and audit on the converged cluster (seed line).
-def verify(cluster, tmp_path, *args):
-    rc, stats, out = playbook(cluster.inventory, "playbooks/verify.yml", "-e", "verify_report_dir=%s" % tmp_path, *args)
+# The collective benchmark (hccl_test) runs where a test is about it; site.yml above ran it too.
+def verify(cluster, tmp_path, *args, hccl=False):
+    rc, stats, out = playbook(cluster.inventory, "playbooks/verify.yml", "-e", "verify_report_dir=%s" % tmp_path,
+                              "-e", "verify_hccl=%s" % hccl, *args)
     report = task_results(out, REPORT_TASK)["localhost"]
     return rc, report
 
@@ -116,9 +118,19 @@ def blamed(report):
     return [(f["host"], f["device"], f["check"]) for f in report["failures"]]
 
 
+HEALTHY = {}      # the healthy run's hccl_test figures, for the floor of the degraded run below
+
+
 def test_healthy_cluster_passes_and_writes_the_reports(cluster, tmp_path):
-    rc, report = verify(cluster, tmp_path, "-e", "verify_require_lldp=true")
+    rc, report = verify(cluster, tmp_path, "-e", "verify_require_lldp=true", hccl=True)
     assert rc == 0 and report["ok"] and report["failures"] == [] and report["ray"] is None
+    # hccl_test inside each node, then across the three; the first healthy run is the baseline
+    hccl = report["hccl"]
+    assert sorted(hccl["intra_gbps"]) == list(NODES) and hccl["cluster_nodes"] == 3 and hccl["runs"] == 1
+    assert all(g > 0 for g in hccl["intra_gbps"].values()) and hccl["cluster_gbps"] > 0
+    with open(str(tmp_path / "hccl-baseline.json")) as f:
+        assert json.load(f)["cluster_gbps"] == {"3": hccl["cluster_gbps"]}
+    HEALTHY.update(hccl)
     # same_index on 3 nodes: 3 host pairs x 8 rails, each probed once.
     assert report["summary"]["probes"] == 24 and report["summary"]["probes_failed"] == 0
     assert report["matrix"]["node1"]["node2"] == [8, 8]
@@ -171,13 +183,20 @@ DEGRADED = [("node2", ("port-slow", "3"), ("port-fast", "3"), ("node2", 3, "spee
 
 
 def test_degraded_ports_are_named_by_host_device_and_check(cluster, tmp_path):
+    """...and the collective benchmark, below a floor of 70% of the healthy run, bisects to the
+    node with the slow port (node2): the all-node run and every run with node2 are slow."""
     for node, fault, dummy, dummy2, dummy3 in DEGRADED:
         cluster.fault(node, *fault)
     try:
-        rc, report = verify(cluster, tmp_path)
+        rc, report = verify(cluster, tmp_path, "-e", "verify_hccl_floor_gbps=%.3f" % (0.7 * HEALTHY["cluster_gbps"]),
+                            hccl=True)
     finally:
         for node, dummy, undo, dummy2, dummy3 in DEGRADED:
             cluster.fault(node, *undo)
+    hccl = [f for f in report["failures"] if f["check"] == "hccl"]
+    assert [f["host"] for f in hccl] == ["node2"], report["failures"]
+    assert "slow or failing: node2" in hccl[0]["message"] and report["hccl"]["runs"] > 1
+    report["failures"] = [f for f in report["failures"] if f["check"] != "hccl"]
     assert rc != 0 and sorted(blamed(report)) == sorted(d[3] for d in DEGRADED), report["failures"]
     for node, dummy, dummy2, (host, device, check), words in DEGRADED:
         message = next(f["message"] for f in report["failures"] if (f["host"], f["device"]) == (host, device))

@@ -255,8 +255,10 @@ BISECT = [
     ("8-two-intra-apart", 8, ["node2", "node7"], [], ["node2", "node7"], [], 11, 4),
     ("8-every-run-fails", 8, ["node4"], ["node4"], ["node4"], [], 7, 4),
     ("5-every-run-fails", 5, ["node1"], ["node1"], ["node1"], [], 7, 4),
-    # a RoCE fault in every half leaves no node proven good to pair with
-    ("4-two-roce-apart", 4, [], ["node1", "node3"], [], [["node1", "node2"], ["node3", "node4"]], 7, 3),
+    # no node proven across nodes yet: one good on its own outside the bad half is the partner
+    ("3-roce-middle", 3, [], ["node2"], ["node2"], [], 7, 4),
+    # a RoCE fault in every half: each half's partner is the other half's faulty node, so nothing is proven
+    ("4-two-roce-apart", 4, [], ["node1", "node3"], [], [["node1", "node2"], ["node3", "node4"]], 10, 4),
 ]
 
 
