@@ -18,10 +18,16 @@ DEBIAN_SUITE = "bookworm"
 DEBIAN_MIRROR = os.environ.get("SIMCLUSTER_MIRROR", "http://deb.debian.org/debian")
 # What a node needs: sshd and Python for Ansible, the tools the vendor installers and our
 # roles call, and the build prerequisites of the HDK (so they are "installed" offline).
+# MPICH for CANN's hccl_test: `mpich` (mpiexec.hydra, libmpich12) and what apt installs with
+# it by default, its Recommends `libmpich-dev` (mpi.h; the Makefile's MPI_HOME is then
+# /usr/lib/<triplet>/mpich, see README); `automake` only because debootstrap does not resolve
+# the virtual automake-1.16 that libmpich-dev's libltdl-dev needs.  nftables: the
+# packet-loss fault's drop rule in a RoCE port's namespace (sim/faults.py).
 ROOTFS_PACKAGES = (
     "openssh-server", "python3", "python3-apt", "iproute2", "iputils-ping", "pciutils",
     "procps", "kmod", "sudo", "ca-certificates", "gcc", "make", "dkms", "git", "unzip",
     "xz-utils", "bzip2", "curl", "util-linux", "lsb-release", "chrony",
+    "nftables", "mpich", "libmpich-dev", "automake",
 )
 # What rootfs.py does to the tree after debootstrap; part of the cache key, so a change
 # here builds a new rootfs.  3: chrony installed, without rc links (not started at boot).
