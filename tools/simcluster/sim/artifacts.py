@@ -6,7 +6,8 @@ architecture, a self-extracting .run with the real file name, plus SHA256SUMS.  
 byte-for-byte deterministic, so checksums are stable across machines and runs.
 
 A .run is a makeself-style shell header followed by a tar.gz payload (runpkg.py, hwstate.py,
-for the driver also npu_smi.py, hccn_tool.py and upgrade_tool.py, and meta.json).  The header verifies the
+for the driver also npu_smi.py, hccn_tool.py and upgrade_tool.py, for the toolkit hccl_test.py and
+its Makefile hccl_test.mk, and meta.json).  The header verifies the
 payload's SHA256 the way makeself does (a mismatch exits 2, as makeself does, which is why a
 caller must verify checksums itself: 2 also means "installed, reboot needed").
 """
@@ -29,7 +30,8 @@ LABELS = {"driver": "ASCEND DRIVER RUN PACKAGE",
           "toolkit": "ASCEND CANN TOOLKIT RUN PACKAGE",
           "kernels": "ASCEND CANN KERNELS RUN PACKAGE",
           "nnal": "ASCEND CANN NNAL RUN PACKAGE"}
-PAYLOAD = {"driver": ("runpkg.py", "hwstate.py", "npu_smi.py", "hccn_tool.py", "upgrade_tool.py")}
+PAYLOAD = {"driver": ("runpkg.py", "hwstate.py", "npu_smi.py", "hccn_tool.py", "upgrade_tool.py"),
+           "toolkit": ("runpkg.py", "hwstate.py", "hccl_test.py", "hccl_test.mk")}
 DEFAULT_PAYLOAD = ("runpkg.py", "hwstate.py")
 
 HEADER = """#!/bin/bash

@@ -33,6 +33,19 @@ INSTALL_LOG = "/var/log/ascend_seclog/ascend_install.log"
 OPERATION_LOG = "/var/log/ascend_seclog/operation.log"
 FABRIC_NETNS_DIR = "/opt/simcluster/fabric"  # one nsfs bind per device: <dir>/<phy_id>
 
+# The simulated fabric is a scale model of the real one: what crosses it (hccl_test's
+# collectives) moves 1/FABRIC_BYTE_SCALE of the bytes it stands for and takes FABRIC_TIME_SCALE
+# times the time it reports, so a link of R bytes/s runs at R / (BYTE_SCALE * TIME_SCALE) on
+# this machine (hccl_test.py paces at that rate; port-slow's token bucket shapes a port to it).
+FABRIC_BYTE_SCALE = 256
+FABRIC_TIME_SCALE = 200
+
+
+def fabric_rate(bytes_per_s):
+    """The simulated rate (bytes/s on this machine) of a link that moves bytes_per_s."""
+    return float(bytes_per_s) / (FABRIC_BYTE_SCALE * FABRIC_TIME_SCALE)
+
+
 HEALTH_VALUES = ("OK", "Warning", "Alarm", "Critical")
 DCMI_NOT_STARTED = "dcmi module initialize failed. ret is -8005"
 

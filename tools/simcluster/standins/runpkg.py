@@ -482,7 +482,32 @@ def check_cann_arch(meta, log):
     return arch
 
 
-def install_toolkit(meta, flags, values, log):
+HCCL_TEST_README = """# HCCL Test (simcluster stand-in, not Huawei software)
+
+Build: make MPI_HOME=/path/to/mpi ASCEND_DIR=${ASCEND_HOME_PATH}
+Run:   mpirun -n 8 ./bin/all_reduce_test -b 8K -e 64M -f 2 -d fp32 -o sum -p 8
+       mpirun -f hostfile -n 16 ./bin/all_reduce_test -b 8K -e 64M -f 2 -d fp32 -o sum -p 8
+
+bin/*_test are copies of common/src/hccl_test.py: a simulated benchmark over the simulated
+cluster's HCCS (inside a node) and RoCE fabric (between nodes).
+"""
+# Headers and libraries hccl_test's Makefile looks for under ASCEND_DIR (marked, no content).
+TOOLKIT_DEV_FILES = ("include/hccl/hccl.h", "include/hccl/hccl_types.h", "include/acl/acl.h",
+                     "lib64/libhccl.so", "lib64/libascendcl.so", "lib64/libacl_rt.so")
+
+
+def install_hccl_test(home, payload):
+    """<toolkit>/tools/hccl_test as CANN ships it: a Makefile and sources (here the stand-in)."""
+    base = home + "/tools/hccl_test"
+    _copy(os.path.join(payload, "hccl_test.mk"), base + "/Makefile")
+    for name in ("hccl_test.py", "hwstate.py"):
+        _copy(os.path.join(payload, name), base + "/common/src/" + name)
+    _write(base + "/README.md", HCCL_TEST_README)
+    for rel in TOOLKIT_DEV_FILES:
+        _write(home + "/" + rel, "/* simcluster stand-in (not Huawei software): no content */\n")
+
+
+def install_toolkit(meta, flags, values, log, payload):
     arch = check_cann_arch(meta, log)
     check_python(meta, log)
     root = cann_root(values, log)
@@ -503,6 +528,7 @@ def install_toolkit(meta, flags, values, log):
     # pyACL: `import acl` after set_env.sh (PYTHONPATH=<home>/python/site-packages), as Huawei's
     # deployer checks the toolkit.  A marked stub: names only, nothing runs on an NPU.
     _write(home + "/python/site-packages/acl.py", ACL_STUB)
+    install_hccl_test(home, payload)
     os.makedirs(hwstate.path(root + "/ascend-toolkit"), exist_ok=True)
     if new_layout(version):
         _link("cann-" + version, root + "/cann")
@@ -639,7 +665,7 @@ def main(meta_path, argv):
         elif not flags & {"--install", "--full", "--devel", "--upgrade"}:
             log.error("Please input an install mode: --install, --full, --devel or --upgrade.")  # sim
         elif package == "toolkit":
-            rc = install_toolkit(meta, flags, values, log)
+            rc = install_toolkit(meta, flags, values, log, payload)
         elif package == "kernels":
             rc = install_kernels(meta, flags, values, log)
         else:
