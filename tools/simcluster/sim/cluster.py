@@ -600,6 +600,11 @@ def _fault_summary(state):
         out.append("disk-full")
     for pkg, kind in sorted(state["faults"].get("installer", {}).items()):
         out.append("installer-%s:%s" % (kind, pkg))
+    for dev in state["devices"]:
+        if dev["roce"].get("speed_mbps"):
+            out.append("slow%d:%d" % (dev["phy_id"], dev["roce"]["speed_mbps"]))
+        if dev["roce"].get("loss_percent"):
+            out.append("loss%d:%d%%" % (dev["phy_id"], dev["roce"]["loss_percent"]))
     for link in state.get("links_down", []):
         out.append("link-down%d" % link)
     if state.get("node_down"):

@@ -21,6 +21,11 @@ HEALTH_ERRORS = {
 }
 PACKAGES = ("driver", "firmware", "toolkit", "kernels", "nnal")
 SLOW_SPEED_MBPS = 25000     # port-slow without MBPS: a 200GE port that came up at 25G
+# packet-loss: an nftables table in the port's namespace dropping that share of the packets it
+# sends and receives (the kernel has no sch_netem); nft is the node rootfs's (the host need not
+# have it), run from the host in the port's namespace.
+LOSS_TABLE = "simcluster_loss"
+TBF_BURST, TBF_LIMIT = 1600, 100000     # bytes: one packet of burst, a queue that never drops
 # Port faults that degrade a port without taking it down: kind -> (RoCE state key, value set).
 PORT_FAULTS = {
     "optical-fail": ("optical_fail", True), "optical-ok": ("optical_fail", False),
@@ -38,6 +43,7 @@ USAGE = {
     "dcmi-error": "", "dcmi-ok": "",
     "tls": "IDX 0|1",
     "port-slow": "IDX [MBPS]", "port-fast": "IDX",
+    "packet-loss": "IDX PERCENT", "packet-loss-off": "IDX",
     "optical-fail": "IDX", "optical-ok": "IDX",
     "errors-grow": "IDX", "errors-stop": "IDX",
     "hccs-bad": "IDX", "hccs-ok": "IDX",
@@ -55,6 +61,42 @@ def _set_link(reg, node, phy_id, up):
     i = reg["nodes"][node]["index"]
     name = "s%dn%d%s" % (reg["slot"], i, "m" if phy_id is None else "d%d" % phy_id)
     cluster._run(["ip", "link", "set", name, "up" if up else "down"])
+
+
+def _port(reg, node, phy_id):
+    """(the port's namespace, its interface there, the host end of its veth on the leaf bridge)."""
+    return (cluster.device_ns(reg["name"], node, phy_id), "eth%d" % phy_id,
+            "s%dn%dd%d" % (reg["slot"], reg["nodes"][node]["index"], phy_id))
+
+
+def _shape(reg, node, phy_id, mbps):
+    """A token bucket at mbps (on the fabric's scale model, hwstate.fabric_rate) on both
+    directions of the port: its own egress and the bridge's egress towards it; None removes it."""
+    netns, ifname, host_end = _port(reg, node, phy_id)
+    if mbps is None:
+        cluster._run(["tc", "-n", netns, "qdisc", "del", "dev", ifname, "root"], check=False)
+        cluster._run(["tc", "qdisc", "del", "dev", host_end, "root"], check=False)
+        return
+    bits = max(8000, int(round(hwstate.fabric_rate(mbps * 1e6 / 8) * 8)))
+    tbf = ["root", "tbf", "rate", "%dbit" % bits, "burst", str(TBF_BURST), "limit", str(TBF_LIMIT)]
+    cluster._run(["tc", "-n", netns, "qdisc", "replace", "dev", ifname] + tbf)
+    cluster._run(["tc", "qdisc", "replace", "dev", host_end] + tbf)
+
+
+def _lose(reg, node, phy_id, percent):
+    """Drop percent % of what the port sends and receives (nftables, netdev hooks of its
+    interface: the packets are lost on the wire, not refused to the sender); None stops it."""
+    netns, ifname, _ = _port(reg, node, phy_id)
+    # add + delete: removes the table whether it exists or not (nft 1.0.6 has no 'destroy')
+    script = "add table netdev {t}\ndelete table netdev {t}\n".format(t=LOSS_TABLE)
+    if percent is not None:
+        rule = "numgen random mod 100 < %d counter drop" % percent
+        script += ("table netdev {t} {{\n"
+                   "  chain rx {{ type filter hook ingress device \"{i}\" priority 0; policy accept; {r}; }}\n"
+                   "  chain tx {{ type filter hook egress device \"{i}\" priority 0; policy accept; {r}; }}\n"
+                   "}}\n").format(t=LOSS_TABLE, i=ifname, r=rule)
+    cluster._run(["ip", "netns", "exec", netns, "chroot", reg["rootfs"], "/usr/sbin/nft", "-f", "-"],
+                 stdin=script)
 
 
 def _package(args, kind):
@@ -144,8 +186,19 @@ def inject(name, node, kind, args):
             if len(args) > 1 and not args[1].isdigit():
                 raise SimError("port-slow takes the speed in Mb/s, e.g. 25000")
             speed = int(args[1]) if len(args) > 1 else SLOW_SPEED_MBPS
+        _shape(reg, node, phy, speed)
         with hwstate.locked(hw) as st:
             hwstate.device(st, phy)["roce"]["speed_mbps"] = speed
+    elif kind in ("packet-loss", "packet-loss-off"):
+        phy = _idx(reg, args, kind)
+        percent = None
+        if kind == "packet-loss":
+            if len(args) < 2 or not args[1].isdigit() or not 0 < int(args[1]) <= 100:
+                raise SimError("packet-loss needs the share of packets to drop, 1..100 (percent)")
+            percent = int(args[1])
+        _lose(reg, node, phy, percent)
+        with hwstate.locked(hw) as st:
+            hwstate.device(st, phy)["roce"]["loss_percent"] = percent
     elif kind in PORT_FAULTS:
         phy = _idx(reg, args, kind)
         key, value = PORT_FAULTS[kind]

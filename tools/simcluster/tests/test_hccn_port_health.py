@@ -35,6 +35,10 @@ def node(tmp_path, monkeypatch):
     monkeypatch.setattr(hccn_tool, "link_up", lambda phy: phy not in down)
     monkeypatch.setattr(hccn_tool, "_veth_counters", lambda phy: {"tx": {"packets": 12, "bytes": 1200},
                                                                   "rx": {"packets": 10, "bytes": 1000}})
+    # what port-slow and packet-loss do to the port's traffic (tc, nft: test_hccl_test.py, on a cluster)
+    shaped = []
+    monkeypatch.setattr(faults, "_shape", lambda reg, node, phy, mbps: shaped.append(("shape", phy, mbps)))
+    monkeypatch.setattr(faults, "_lose", lambda reg, node, phy, percent: shaped.append(("lose", phy, percent)))
 
     def make(profile="a2"):
         state = profiles.initial_state(profile, "t", "node1")
@@ -45,6 +49,7 @@ def node(tmp_path, monkeypatch):
         monkeypatch.setattr(cluster, "load", lambda name: reg)
         return str(hw)
     make.down = down
+    make.shaped = shaped
     return make
 
 
@@ -88,8 +93,21 @@ def test_port_slow_and_back(node, capsys):
     assert hccn.parse_speed(tool(capsys, "-i", "3", "-speed", "-g")[1]) == 100000
     faults.inject("t", "node1", "port-fast", ["3"])
     assert tool(capsys, "-i", "3", "-speed", "-g") == (0, "Speed: 200000 Mb/s\n")
+    assert node.shaped == [("shape", 3, 25000), ("shape", 3, 100000), ("shape", 3, None)]
     with pytest.raises(SimError):
         faults.inject("t", "node1", "port-slow", ["3", "fast"])
+
+
+def test_packet_loss_and_back(node):
+    hw = node("a2")
+    faults.inject("t", "node1", "packet-loss", ["4", "5"])
+    assert hwstate.device(hwstate.load(hw), 4)["roce"]["loss_percent"] == 5
+    faults.inject("t", "node1", "packet-loss-off", ["4"])
+    assert hwstate.device(hwstate.load(hw), 4)["roce"]["loss_percent"] is None
+    assert node.shaped == [("lose", 4, 5), ("lose", 4, None)]
+    for bad in (["4"], ["4", "0"], ["4", "101"], ["4", "5%"]):
+        with pytest.raises(SimError):
+            faults.inject("t", "node1", "packet-loss", bad)
 
 
 def test_optical_fail_and_back(node, capsys):
