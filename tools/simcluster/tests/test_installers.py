@@ -244,6 +244,11 @@ def test_cann_83_layout(packages, a2):
     assert "path=/usr/local/Ascend/ascend-toolkit/8.3.RC1/aarch64-linux" in info
     assert os.readlink(a2.root / "usr/local/Ascend/ascend-toolkit/latest") == "8.3.RC1"
     assert a2.read("etc/Ascend/ascend_cann_install.info") == "Install_Path=/usr/local/Ascend\n"
+    hccl_test = a2.root / "usr/local/Ascend/ascend-toolkit/latest/tools/hccl_test"
+    assert sorted(os.listdir(hccl_test)) == ["Makefile", "README.md", "common"]
+    assert sorted(os.listdir(hccl_test / "common/src")) == ["hccl_test.py", "hwstate.py"]
+    for rel in ("include/hccl/hccl.h", "include/acl/acl.h", "lib64/libhccl.so", "lib64/libascendcl.so"):
+        assert (a2.root / "usr/local/Ascend/ascend-toolkit/latest" / rel).is_file()
     rc, out = a2.run(kernels, "--install", "--quiet")
     assert rc == 0 and "Ascend-cann-kernels install success." in out
     rc, out = a2.run(nnal, "--install", "--quiet")
@@ -267,6 +272,8 @@ def test_cann_85_layout_and_renamed_ops(packages, a2):
         assert "ASCEND_TOOLKIT_HOME=/usr/local/Ascend/cann-8.5.0" in a2.read("usr/local/Ascend/" + script)
     info = a2.read("usr/local/Ascend/cann/aarch64-linux/ascend_toolkit_install.info")
     assert "path=/usr/local/Ascend/cann-8.5.0/aarch64-linux" in info
+    # hccl_test where ascend-deployer looks for it from 8.5.0 on (reference: /usr/local/Ascend/cann/tools/hccl_test)
+    assert (a2.root / "usr/local/Ascend/cann/tools/hccl_test/Makefile").is_file()
     rc, out = a2.run(v08 / "Ascend-cann-A3-ops_8.5.0_linux-aarch64.run", "--install", "--quiet")
     assert rc == 1 and "910_93" in out
     rc, out = a2.run(v08 / "Ascend-cann-910b-ops_8.5.0_linux-aarch64.run", "--install", "--quiet")
