@@ -28,6 +28,10 @@ def playbook(inventory, *args, extra_env=None):
     except (OSError, ValueError):
         raise AssertionError("ansible-playbook left no results (rc %d): %s" % (proc.returncode, proc.stdout[-3000:]))
     out["console"] = proc.stdout
+    if proc.returncode == 4:        # a host unreachable: say what it looked like from inside
+        for host, recap in sorted(out["stats"].items()):
+            if recap.get("unreachable") and simkit.CLUSTERS.get(inventory):
+                print(simkit.CLUSTERS[inventory].inside(host))
     return proc.returncode, out["stats"], out
 
 

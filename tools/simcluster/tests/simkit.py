@@ -25,6 +25,10 @@ def sim(*args, check=True):
     return proc
 
 
+# inventory path -> Cluster, so a test helper holding only the inventory can look inside a node
+CLUSTERS = {}
+
+
 class Cluster:
     """A cluster booted for a test module; everything goes through real interfaces."""
 
@@ -38,6 +42,7 @@ class Cluster:
         self.inventory_vars = dict(inventory_vars or {})
         self.build = os.path.join(REPO, "build", "sim", name)
         self.inventory = os.path.join(self.build, "hosts.yml")
+        CLUSTERS[self.inventory] = self
 
     def up(self):
         sim("down", self.name)
@@ -111,9 +116,23 @@ class Cluster:
         proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               universal_newlines=True, input=stdin, check=False)
         if check and proc.returncode != 0:
-            raise AssertionError("%s: %r failed (%d): %s%s" % (node, command, proc.returncode,
-                                                               proc.stdout, proc.stderr))
+            raise AssertionError("%s: %r failed (%d): %s%s%s" % (
+                node, command, proc.returncode, proc.stdout, proc.stderr,
+                self.inside(node) if proc.returncode == 255 else ""))
         return proc
+
+    def inside(self, node):
+        """What a node that SSH cannot reach looks like from inside (its namespaces, no SSH):
+        sshd's listener and log, the busiest processes, load and memory; for failure messages."""
+        sys.path.insert(0, TOOL)
+        from sim import cluster  # pylint: disable=import-outside-toplevel
+        script = ("cat /proc/loadavg; grep -E 'MemAvailable|Shmem:' /proc/meminfo; ss -ltnp 2>&1 | grep -w 22; "
+                  "tail -15 /var/log/sshd.log; ps -eo pid,stat,etimes,pcpu,rss,args --sort=-pcpu | head -25 | cut -c1-160")
+        try:
+            out = cluster.node_exec(cluster.load(self.name), node, ["sh", "-c", script], check=False).stdout
+        except Exception as e:  # pylint: disable=broad-except
+            out = "cannot enter %s: %s" % (node, e)
+        return "\n--- inside %s (simcluster) ---\n%s" % (node, out)
 
     def scp(self, node, source, target):
         subprocess.run(["scp", "-q", "-i", os.path.join(self.build, "id_ed25519"),
