@@ -19,9 +19,10 @@ rank % -p (or HCCL_TEST_USE_DEVS) and moves real bytes:
   every lost packet with a retransmission timeout, where TCP alone would hide most losses.
 
 Collectives are hierarchical, as HCCL's on A2 servers: all_reduce = mesh reduce-scatter inside
-each node, ring all-reduce (reduce-scatter + all-gather) between the nodes over each rail
-(the NPUs of one index), mesh all-gather inside each node; all_gather, reduce_scatter and
-broadcast the same way round; alltoall pairwise.  Without one rank count per node: one ring.
+each node, all-reduce (reduce-scatter + all-gather) between the nodes over each rail (the NPUs
+of one index): recursive halving-doubling when the nodes are a power of two, else a ring; mesh
+all-gather inside each node; all_gather, reduce_scatter and broadcast (a ring) the same way
+round; alltoall pairwise.  Without one rank count per node: the same over all ranks as one rail.
 
 Scale (hwstate.FABRIC_BYTE_SCALE, FABRIC_TIME_SCALE): 1/256 of the bytes move, every link is
 paced at its rate / (256 * 200), and the printed time is the wall-clock time / 200, so the
@@ -621,11 +622,19 @@ class Comm:
             return others, others
         mesh = [r for r in self.local if r != self.rank]
         to, frm = list(mesh), list(mesh)
-        if self.M > 1:
-            nxt, prv = self.rail[(self.pos + 1) % self.M], self.rail[(self.pos - 1) % self.M]
-            to.append(nxt)
-            frm.append(prv)
+        if self.halving() and test != "broadcast_test":
+            partners = [self.rail[self.pos ^ d] for d in _distances(self.M)]
+            to += partners
+            frm += partners
+        elif self.M > 1:
+            to.append(self.rail[(self.pos + 1) % self.M])
+            frm.append(self.rail[(self.pos - 1) % self.M])
         return to, frm
+
+    def halving(self):
+        """Between the nodes HCCL's recursive halving-doubling when the rail has a power of two
+        ranks (log2 M steps instead of a ring's M - 1), else a ring."""
+        return self.M > 1 and self.M & (self.M - 1) == 0
 
     def same_node(self, peer):
         return self.hosts[peer] == self.hosts[self.rank]
@@ -845,6 +854,46 @@ def ring_all_gather(comm, blocks, have):
     return blocks
 
 
+def _distances(m):
+    """1, 2, 4, ... below m."""
+    out, d = [], 1
+    while d < m:
+        out.append(d)
+        d *= 2
+    return out
+
+
+def _exchange(comm, partner, data, nbytes):
+    return transfer([(comm.out[partner], data)], [(comm.inn[partner], nbytes)])[partner]
+
+
+def halving_reduce_scatter(comm, blocks, dtype, op):
+    """Recursive halving over the rail (M a power of two): this rank ends with block pos reduced."""
+    lo, hi = 0, comm.M
+    for d in reversed(_distances(comm.M)):
+        mid = (lo + hi) // 2
+        keep, give = ((mid, hi), (lo, mid)) if comm.pos & d else ((lo, mid), (mid, hi))
+        got = _exchange(comm, comm.rail[comm.pos ^ d], b"".join(blocks[give[0]:give[1]]),
+                        sum(len(b) for b in blocks[keep[0]:keep[1]]))
+        for j, b in zip(range(*keep), split(got, keep[1] - keep[0])):
+            blocks[j] = reduce_chunks(dtype, op, blocks[j], b)
+        lo, hi = keep
+    return lo
+
+
+def doubling_all_gather(comm, blocks):
+    """Recursive doubling over the rail (M a power of two): from block pos to all M blocks."""
+    lo, hi = comm.pos, comm.pos + 1
+    for d in _distances(comm.M):
+        plo = lo ^ d
+        phi = plo + hi - lo
+        got = _exchange(comm, comm.rail[comm.pos ^ d], b"".join(blocks[lo:hi]),
+                        sum(len(b) for b in blocks[plo:phi]))
+        blocks[plo:phi] = split(got, phi - plo)
+        lo, hi = min(lo, plo), max(hi, phi)
+    return blocks
+
+
 def mesh(comm, sends, recv_len):
     """Inside the node: sends = {local peer: bytes}; -> {local peer: bytes}."""
     if not sends:
@@ -861,7 +910,11 @@ def all_reduce(comm, buf, dtype, op):
     mine = parts[i]
     for p in peers:
         mine = reduce_chunks(dtype, op, mine, got[p])
-    if comm.M > 1:
+    if comm.halving():
+        blocks = split(mine, comm.M)
+        halving_reduce_scatter(comm, blocks, dtype, op)
+        mine = b"".join(doubling_all_gather(comm, blocks))
+    elif comm.M > 1:
         blocks = split(mine, comm.M)
         have = ring_reduce_scatter(comm, blocks, dtype, op)
         mine = b"".join(ring_all_gather(comm, blocks, have))
@@ -877,7 +930,8 @@ def all_gather(comm, part):
     have = {comm.rank: part}
     if comm.M > 1:
         blocks = [part] * comm.M
-        for j, b in enumerate(ring_all_gather(comm, list(blocks), comm.pos)):
+        gathered = doubling_all_gather(comm, blocks) if comm.halving() else ring_all_gather(comm, blocks, comm.pos)
+        for j, b in enumerate(gathered):
             have[comm.rail[j]] = b
     peers = [p for p in comm.local if p != comm.rank]
     mine = b"".join(have[r] for r in comm.rail)
@@ -898,7 +952,9 @@ def reduce_scatter(comm, buf, dtype, op):
     for p in peers:
         for j, b in enumerate(split(got[p], comm.M)):
             mine[j] = reduce_chunks(dtype, op, mine[j], b)
-    if comm.M > 1:
+    if comm.halving():
+        halving_reduce_scatter(comm, mine, dtype, op)
+    elif comm.M > 1:
         ring_reduce_scatter(comm, mine, dtype, op, shift=-1)
     return mine[comm.pos]
 

@@ -8,16 +8,19 @@ good).  One cluster for the module."""
 import importlib.util
 import os
 import platform
+import queue
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 
 import simkit
 
-sys.path.insert(0, simkit.TOOL)
+sys.path[:0] = [simkit.TOOL, os.path.join(simkit.TOOL, "standins")]
 from sim import artifacts  # noqa: E402
+import hccl_test  # noqa: E402
 
 NAME = "simhccl"
 NODES = ("node1", "node2")
@@ -186,3 +189,53 @@ def test_link_down_fails_hccl_init(built):
     assert any(e.startswith("This is an error in init_hcclComm. (x16)") for e in parsed["errors"]), parsed["errors"]
     # the node's own run uses HCCS only: the RoCE port's link does not matter
     assert rc == 0 and hccl_bench.verdict(hccl_bench.parse(own))["ok"], own
+
+
+# ---- the collectives' arithmetic, without a cluster: ranks as threads, links as queues ----
+
+class _Pipe:
+    def __init__(self, src, dst, peer):
+        self.src, self.dst, self.peer = src, dst, peer
+
+
+@pytest.mark.parametrize("hosts", [["a"] * 4, ["a", "b"], ["a"] * 3 + ["b"] * 3, ["a", "b", "c", "d"],
+                                   ["a", "a", "b", "b", "c", "c", "d", "d"], ["a", "b", "c"], ["a", "a", "b"]],
+                         ids=["1x4", "2x1", "2x3", "4x1", "4x2", "3x1-ring", "uneven"])
+@pytest.mark.parametrize("test", hccl_test.TESTS)
+def test_collectives_deliver_what_the_check_expects(monkeypatch, hosts, test):
+    """Every rank's result equals the tool's expected buffer, on rails of a power of two (halving-
+    doubling), of three (ring) and without one rank count per node (one ring over all)."""
+    size = len(hosts)
+    pipes = dict(((a, b), queue.Queue()) for a in range(size) for b in range(size))
+
+    def transfer(sends, recvs):
+        for link, data in sends:
+            pipes[(link.src, link.dst)].put(bytes(data))
+        got = {}
+        for link, n in recvs:
+            got[link.peer] = pipes[(link.src, link.dst)].get(timeout=10)
+            assert len(got[link.peer]) == n
+        return got
+    monkeypatch.setattr(hccl_test, "transfer", transfer)
+    opts = hccl_test.Options()
+    opts.dtype, opts.op, opts.root = "fp32", "sum", size - 1
+    results, errors = {}, []
+
+    def rank(r):
+        try:
+            comm = hccl_test.Comm(r, size, hosts)
+            to, frm = comm.peers(test)
+            comm.out = dict((p, _Pipe(r, p, p)) for p in to)
+            comm.inn = dict((p, _Pipe(p, r, p)) for p in frm)
+            case = hccl_test.Case(test, comm, opts, 1024 ** 2)
+            results[r] = (case.run(), case.expected)
+        except Exception as err:  # pylint: disable=broad-except
+            errors.append((r, repr(err)))
+    threads = [threading.Thread(target=rank, args=(r,)) for r in range(size)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert sorted(results) == list(range(size))
+    assert all(got == expected for got, expected in results.values())
