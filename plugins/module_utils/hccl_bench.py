@@ -402,11 +402,16 @@ def bisect_plan(nodes, results):
 # The distribution's MPICH by package manager: what to install, the MPI_HOME hccl_test's
 # Makefile takes (include/mpi.h, lib/libmpi*), and its Hydra launcher.  "{triplet}" is the
 # node's multiarch triplet (Debian and Ubuntu keep MPICH's headers and libs per arch).
+# Debian/Ubuntu: <home>/include links to mpi.h; -lmpi is libmpich-dev's /usr/lib/<triplet>/libmpi.so.
+# openEuler/EL: mpi.h is in /usr/include/mpich-<arch> (MPI_INC_DIR overrides the Makefile's
+# <home>/include), and the libraries in <home>/lib are off the loader's path at run time.
+_EL_MPICH = {"packages": ["mpich", "mpich-devel"], "home": "/usr/lib64/mpich", "mpirun": "/usr/lib64/mpich/bin/mpirun",
+             "make": ["MPI_INC_DIR=/usr/include/mpich-{arch}"], "library_path": "/usr/lib64/mpich/lib"}
 MPI = {
     "apt": {"packages": ["mpich", "libmpich-dev"], "home": "/usr/lib/{triplet}/mpich",
-            "mpirun": "/usr/bin/mpiexec.mpich"},
-    "dnf": {"packages": ["mpich", "mpich-devel"], "home": "/usr/lib64/mpich", "mpirun": "/usr/lib64/mpich/bin/mpirun"},
-    "yum": {"packages": ["mpich", "mpich-devel"], "home": "/usr/lib64/mpich", "mpirun": "/usr/lib64/mpich/bin/mpirun"},
+            "mpirun": "/usr/bin/mpiexec.mpich", "make": [], "library_path": ""},
+    "dnf": _EL_MPICH,
+    "yum": _EL_MPICH,
 }
 BUILT = ("all_reduce_test", "all_gather_test", "broadcast_test", "reduce_scatter_test", "alltoall_test")
 
@@ -414,18 +419,20 @@ BUILT = ("all_reduce_test", "all_gather_test", "broadcast_test", "reduce_scatter
 def build_plan(pkg_mgr, arch, ascend_home, mpi_home="", mpirun=""):
     """What the cann role does so the benchmark can run: the MPI packages, and the make of
     hccl_test under the toolkit (ascend-deployer builds it too, then never runs it).
-    -> {"packages", "mpi_home", "mpirun", "dir", "make", "creates"}; ValueError when the
+    -> {"packages", "mpi_home", "mpirun", "dir", "make", "library_path", "creates"}; ValueError when the
     node's package manager has no known MPICH and no mpi_home was given."""
     layout = MPI.get(pkg_mgr or "")
     if layout is None and not (mpi_home and mpirun):
         raise ValueError("no MPICH layout known for package manager %r: set the MPI home and mpirun knobs" % (pkg_mgr,))
-    layout = layout or {"packages": [], "home": mpi_home, "mpirun": mpirun}
-    triplet = "%s-linux-gnu" % arch
-    home = (mpi_home or layout["home"]).replace("{triplet}", triplet)
+    if mpi_home or layout is None:          # the user's own MPICH: their home, nothing added
+        layout = {"packages": (layout or {}).get("packages", []), "home": mpi_home, "mpirun": "", "make": [],
+                  "library_path": ""}
+    home = layout["home"].replace("{triplet}", "%s-linux-gnu" % arch)
     src = "%s/%s" % (str(ascend_home).rstrip("/"), BIN_DIR.rsplit("/", 1)[0])
-    return {"packages": list(layout["packages"]), "mpi_home": home, "mpirun": mpirun or layout["mpirun"],
-            "dir": src, "make": ["make", "-C", src, "MPI_HOME=" + home, "ASCEND_DIR=" + str(ascend_home).rstrip("/")],
-            "creates": "%s/bin/%s" % (src, BUILT[0])}
+    make = ["make", "-C", src, "MPI_HOME=" + home, "ASCEND_DIR=" + str(ascend_home).rstrip("/")]
+    return {"packages": list(layout["packages"]), "mpi_home": home, "mpirun": mpirun or layout["mpirun"] or "mpirun",
+            "dir": src, "make": make + [v.replace("{arch}", arch) for v in layout["make"]],
+            "library_path": layout["library_path"], "creates": "%s/bin/%s" % (src, BUILT[0])}
 
 
 def series(run, nodes, floor_gbps=None, size=None, bisect=True, max_runs=16):

@@ -89,6 +89,9 @@ options:
   env_file:
     description: A KEY=VALUE file (the NPU environment) loaded into mpirun's environment, which Hydra passes to every rank.
     type: path
+  library_path:
+    description: A directory put first in C(LD_LIBRARY_PATH) (MPICH's libraries where the loader does not look, as on openEuler).
+    type: path
   timeout:
     description: Seconds one run may take before it is stopped and counted as failed.
     type: int
@@ -183,6 +186,7 @@ def main():
             max_runs=dict(type="int", default=16),
             launcher_exec=dict(type="path"),
             env_file=dict(type="path"),
+            library_path=dict(type="path"),
             timeout=dict(type="int", default=600),
         ),
         supports_check_mode=True,
@@ -191,6 +195,9 @@ def main():
     address = dict((n.get("name"), n.get("address") or n.get("name")) for n in p["nodes"])
     names = [n.get("name") for n in p["nodes"]]
     env = read_env(p["env_file"]) if p["env_file"] else {}
+    if p["library_path"]:
+        rest = env.get("LD_LIBRARY_PATH", os.environ.get("LD_LIBRARY_PATH", ""))
+        env["LD_LIBRARY_PATH"] = p["library_path"] + (":" + rest if rest else "")
 
     def run(hosts):
         hostfile = None

@@ -25,3 +25,11 @@ def test_a3_ops_and_nnal(host):
     assert ops.contains("^package_name=Ascend-cann-A3-ops$")
     assert host.file("/usr/local/Ascend/nnal/atb/latest/version.info").contains("Ascend-cann-atb : " + stack.version("v0.8", "nnal"))
     assert host.file("/etc/Ascend/ascend_cann_install.info").contains("^Install_Path=/usr/local/Ascend$")
+
+
+def test_hccl_test_built_with_the_distributions_mpich(host):
+    """cann_hccl_test: MPICH from the distribution, hccl_test made once under the toolkit."""
+    assert host.package("mpich").is_installed and host.package("libmpich-dev").is_installed
+    bins = "/usr/local/Ascend/ascend-toolkit/latest/tools/hccl_test/bin/"
+    for test in ("all_reduce_test", "all_gather_test", "broadcast_test", "reduce_scatter_test", "alltoall_test"):
+        assert host.file(bins + test).mode & 0o111, test
