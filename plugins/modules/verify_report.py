@@ -180,9 +180,9 @@ def _markdown(result, context):
         hccl = result["hccl"]
         figures = ", ".join("%s %s" % (h, "-" if g is None else "%.2f" % g)
                             for h, g in sorted(hccl["intra_gbps"].items(), key=lambda i: diagnosis.natural_key(i[0])))
-        lines += ["hccl_test (GB/s at the largest size): inside each node %s; across %d nodes %s (%d runs)." % (
-            figures or "-", hccl["cluster_nodes"], "-" if hccl["cluster_gbps"] is None else "%.2f" % hccl["cluster_gbps"],
-            hccl["runs"]), ""]
+        across = "" if not hccl["runs"] else "; across %d nodes %s (%d runs)" % (
+            hccl["cluster_nodes"], "-" if hccl["cluster_gbps"] is None else "%.2f" % hccl["cluster_gbps"], hccl["runs"])
+        lines += ["hccl_test (GB/s at the largest size): inside each node %s%s." % (figures or "-", across), ""]
     if context:
         lines += ["- %s: %s" % (k, context[k]) for k in sorted(context)] + [""]
     if result["failures"]:

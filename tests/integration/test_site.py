@@ -183,12 +183,13 @@ DEGRADED = [("node2", ("port-slow", "3"), ("port-fast", "3"), ("node2", 3, "spee
 
 
 def test_degraded_ports_are_named_by_host_device_and_check(cluster, tmp_path):
-    """...and the collective benchmark, below a floor of 70% of the healthy run, bisects to the
-    node with the slow port (node2): the all-node run and every run with node2 are slow."""
+    """...and the collective benchmark, below a floor of half the healthy run (a 25G port in a
+    200G fabric takes it to about a quarter), bisects to the node with the slow port (node2):
+    alone each node is good (HCCS), node1 with node3 is good, every run across node2 is slow."""
     for node, fault, dummy, dummy2, dummy3 in DEGRADED:
         cluster.fault(node, *fault)
     try:
-        rc, report = verify(cluster, tmp_path, "-e", "verify_hccl_floor_gbps=%.3f" % (0.7 * HEALTHY["cluster_gbps"]),
+        rc, report = verify(cluster, tmp_path, "-e", "verify_hccl_floor_gbps=%.3f" % (0.5 * HEALTHY["cluster_gbps"]),
                             hccl=True)
     finally:
         for node, dummy, undo, dummy2, dummy3 in DEGRADED:

@@ -94,8 +94,9 @@ def test_hccl_test_is_built_with_the_distributions_mpich(manifest, knobs, facts)
     f = facts("hdk", "seed", "A2", "aarch64")
     out = cann.cann(manifest("seed"), f, knobs("cann", ascend_npu_device="A2"))
     assert out["hccl_test"]["packages"] == ["mpich", "mpich-devel"]          # the fixture's node has dnf
-    assert out["hccl_test"]["make"][-3:] == ["MPI_HOME=/usr/lib64/mpich", "ASCEND_DIR=/usr/local/Ascend/ascend-toolkit/latest",
-                                           "MPI_INC_DIR=/usr/include/mpich-aarch64"]
+    assert out["hccl_test"]["make"][-3:] == [
+        "MPI_HOME=/usr/lib64/mpich", "ASCEND_DIR=/usr/local/Ascend/ascend-toolkit/latest",
+        "MPI_INC_DIR=/usr/include/mpich-aarch64"]
     f["system"]["pkg_mgr"] = None
     out = cann.cann(manifest("seed"), f, knobs("cann", ascend_npu_device="A2"))
     assert out["problems"] == ["hccl_test: no MPICH layout known for package manager None: set the MPI home and mpirun "
