@@ -128,7 +128,7 @@ def test_healthy_cluster_passes_and_writes_the_reports(cluster, tmp_path):
     hccl = report["hccl"]
     assert sorted(hccl["intra_gbps"]) == list(NODES) and hccl["cluster_nodes"] == 3 and hccl["runs"] == 1
     assert all(g > 0 for g in hccl["intra_gbps"].values()) and hccl["cluster_gbps"] > 0
-    with open(str(tmp_path / "hccl-baseline.json")) as f:
+    with open(str(tmp_path / "hccl-baseline-atlas-900-a2-podc.json")) as f:
         assert json.load(f)["cluster_gbps"] == {"3": hccl["cluster_gbps"]}
     HEALTHY.update(hccl)
     # same_index on 3 nodes: 3 host pairs x 8 rails, each probed once.
