@@ -86,7 +86,7 @@ def _shape(reg, node, phy_id, mbps):
 def _lose(reg, node, phy_id, percent):
     """Drop percent % of what the port sends and receives (nftables, netdev hooks of its
     interface: the packets are lost on the wire, not refused to the sender); None stops it."""
-    netns, ifname, _ = _port(reg, node, phy_id)
+    netns, ifname, dummy = _port(reg, node, phy_id)
     # add + delete: removes the table whether it exists or not (nft 1.0.6 has no 'destroy')
     script = "add table netdev {t}\ndelete table netdev {t}\n".format(t=LOSS_TABLE)
     if percent is not None:

@@ -65,7 +65,7 @@ bin/%_test: $(Common_DIR)/hccl_test.py $(Common_DIR)/hwstate.py
 	@for dir in $(MPI_LIB_DIR) $(LD_DEFAULT); do [ -e "$$dir/libmpi.so" ] && exit 0; done; \
 	  echo "/usr/bin/ld: cannot find -lmpi: No such file or directory" >&2; \
 	  echo "collect2: error: ld returned 1 exit status" >&2; exit 1
-	@install -m 0755 $(Common_DIR)/hccl_test.py $@
+	@{ echo '#!/usr/bin/python3'; cat $(Common_DIR)/hccl_test.py; } > $@ && chmod 0755 $@
 	@printf "\033[0;32;32m$*_test compile completed\n\033[m"
 
 clean:

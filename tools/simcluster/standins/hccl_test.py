@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """hccl_test stand-in: CANN's collective benchmark on a simulated Atlas node (simcluster; not
 Huawei software).
 
@@ -740,7 +739,7 @@ def _accept_all(comm, expected, roce_listener, hccs_listener, deadline):
                 missing = sorted(expected - set(comm.inn))
                 return (HCCL_E_TIMEOUT, "no link from rank %s within the connect timeout"
                         % ", ".join(map(str, missing)))
-            for key, _ in sel.select(left):
+            for key, dummy in sel.select(left):
                 if key.data == "listener":
                     try:
                         s, _addr = key.fileobj.accept()
@@ -1172,10 +1171,10 @@ def sweep_sizes(test, comm, opts, sizes):
             if root and header:
                 out(warning)
         result = None
-        for _ in range(opts.warmup):
+        for dummy in range(opts.warmup):
             result = _timed(case)
         start = time.monotonic()
-        for _ in range(opts.iters):
+        for dummy in range(opts.iters):
             result = _timed(case)
         wall = time.monotonic() - start
         if result is None:
