@@ -3,6 +3,7 @@ environment it runs with, and a bisection over real process runs."""
 
 import os
 import stat
+import tempfile
 
 from ansible_collections.ascend_verl.cluster.plugins.modules import hccl_bench
 
@@ -47,8 +48,11 @@ def test_one_node_runs_locally_with_the_npu_env(tmp_path, capsys):
     assert lines[1] == "env ASCEND_HOME_PATH=/usr/local/Ascend/ascend-toolkit/latest"
 
 
-def test_a_failing_node_is_found_through_the_ssh_launcher(tmp_path, capsys):
+def test_a_failing_node_is_found_through_the_ssh_launcher(tmp_path, capsys, monkeypatch):
     mpirun, env, log = fake(tmp_path)
+    hostfiles = tmp_path / "tmp"
+    hostfiles.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(hostfiles))
     rc, out = run_module(hccl_bench, capsys, args(mpirun, env, [1, 2, 3, 4], launcher_exec="/etc/x/ssh"))
     assert rc == 0 and not out["ok"] and out["blamed"] == ["node3"]
     # alone, node3's NPUs talk over HCCS only (good): its fault shows with another node, so the pairs settle it
@@ -58,8 +62,7 @@ def test_a_failing_node_is_found_through_the_ssh_launcher(tmp_path, capsys):
     first = log.read_text().split("\n")
     assert first[0].startswith("-launcher ssh -launcher-exec /etc/x/ssh -f ") and " -n 32 " in first[0]
     assert first[2:6] == ["10.0.0.11:8", "10.0.0.12:8", "10.0.0.13:8", "10.0.0.14:8"]
-    assert not [f for f in os.listdir("/tmp") if f.startswith("hccl-hosts-") and
-                os.path.getmtime(os.path.join("/tmp", f)) > os.path.getmtime(str(log)) - 60]
+    assert os.listdir(str(hostfiles)) == []          # every run's hostfile removed after it
 
 
 def test_a_value_hccl_test_refuses_fails_before_any_run(tmp_path, capsys):
