@@ -179,6 +179,22 @@ def all_digit(text):
     return int(text)
 
 
+def _factor(value):
+    try:
+        return float(re.match(r"^\s*([-+]?[0-9.]*(?:[eE][-+]?[0-9]+)?)", value).group(1) or 0)
+    except ValueError:
+        return 0.0
+
+
+# option letter -> (Options attribute, conversion as the tool does it: strtoull-like sizes, strict digits)
+_SETTERS = {
+    "b": ("begin", parse_size), "e": ("end", parse_size), "i": ("step_bytes", all_digit), "f": ("factor", _factor),
+    "n": ("iters", all_digit), "r": ("root", all_digit), "w": ("warmup", all_digit), "c": ("check", all_digit),
+    "p": ("npus", all_digit), "o": ("op", lambda v: v if v in OPS else None),
+    "d": ("dtype", lambda v: v if v in DTYPE else None),
+}
+
+
 def parse_args(argv):
     """-> Options, or None after the tool's messages (it then says 'This is an error in parse_cmd_line.')."""
     opts = Options()
@@ -194,38 +210,16 @@ def parse_args(argv):
         out("Try [-h --help] for more information.")
         return None
     for key, value in pairs:
-        key = key.lstrip("-")
-        key = SHORT.get(key, key)
-        if key == "b":
-            opts.begin = parse_size(value)
-        elif key == "e":
-            opts.end = parse_size(value)
-        elif key == "i":
-            opts.step_bytes = all_digit(value)
-        elif key == "f":
-            try:
-                opts.factor = float(re.match(r"^\s*([-+]?[0-9.]*(?:[eE][-+]?[0-9]+)?)", value).group(1) or 0)
-            except ValueError:
-                opts.factor = 0.0
-        elif key == "n":
-            opts.iters = all_digit(value)
-        elif key == "o":
-            opts.op_given = True
-            opts.op = value if value in OPS else None
-        elif key == "d":
-            opts.dtype = value if value in DTYPE else None
-        elif key == "r":
-            opts.root = all_digit(value)
-        elif key == "w":
-            opts.warmup = all_digit(value)
-        elif key == "c":
-            opts.check = all_digit(value)
-        elif key == "p":
-            opts.npus = all_digit(value)
-        elif key == "h":
+        key = SHORT.get(key.lstrip("-"), key.lstrip("-"))
+        if key == "h":
             out(USAGE_LINES)
             opts.help = True
             return opts
+        if key == "o":
+            opts.op_given = True
+        if key in _SETTERS:
+            attr, convert = _SETTERS[key]
+            setattr(opts, attr, convert(value))
     if rest:
         out("non-option ARGV-elements: " + "".join(r + " " for r in rest))
         return None
